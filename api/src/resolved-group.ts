@@ -1,0 +1,30 @@
+/**
+ * The canonical, normalised form of a ClickToCallInGroup: defaults applied, the pool merged from
+ * `spec.dnisPool` and `spec.dnisPoolFrom`, every number in `+E.164` form. The operator publishes it in a
+ * ConfigMap (see group-config.ts); the allocator reads it back.
+ */
+export interface ResolvedGroup {
+  groupName: string;
+  accessCode: { generate: boolean; length: number };
+  expirySeconds: number;
+  uniqueDnis: boolean;
+  dnisPool: DnisEntry[];
+}
+
+export interface DnisEntry {
+  /** `+` followed by digits, normalised (e.g. `+18005555555`). */
+  number: string;
+  description?: string;
+}
+
+/** Labels, annotations and keys of the group ConfigMap, the contract between operator and allocator. */
+export const GroupConfigMap = {
+  /** Label on every group ConfigMap; the allocator watches by this selector. */
+  roleLabel: 'clicktocall.dev/role',
+  roleValue: 'group-config',
+  groupNameAnnotation: 'clicktocall.dev/group-name',
+  contentHashAnnotation: 'clicktocall.dev/content-hash',
+  settingsKey: 'group.json',
+  poolKey: 'pool.csv',
+  nameSuffix: '-click-to-call-in',
+} as const;

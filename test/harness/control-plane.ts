@@ -1,0 +1,268 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import path from 'node:path';
+import {
+  createCertificateAuthority,
+  createSigningKeyPair,
+  issueCertificate,
+  type KeyPairPem,
+} from '../../lib/src/tls/index.ts';
+import { assertRunning, ManagedProcess } from './managed-process.ts';
+import { freePort } from './ports.ts';
+import { resolveTool } from './tools.ts';
+
+export interface ControlPlaneInfo {
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** A kubeconfig with cluster-admin rights (client certificate in group system:masters). */
+  kubeconfigPath: string;
+  /** The CA that signed the API server's serving certificate and the client certificates. */
+  caCertPem: string;
+  pids: number[];
+}
+
+interface ClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+function httpsGet(url: string, tls: ClientTls): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ...tls, timeout: 5_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function pollUntil(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+  watch: ManagedProcess[],
+) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  for (;;) {
+    for (const p of watch) await assertRunning(p);
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms ${lastError}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function kubeconfigYaml(server: string, ca: string, user: KeyPairPem, userName: string): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: harness',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(ca)}`,
+    'users:',
+    `- name: ${userName}`,
+    '  user:',
+    `    client-certificate-data: ${b64(user.certPem)}`,
+    `    client-key-data: ${b64(user.keyPem)}`,
+    'contexts:',
+    '- name: harness',
+    '  context:',
+    '    cluster: harness',
+    `    user: ${userName}`,
+    'current-context: harness',
+    '',
+  ].join('\n');
+}
+
+/**
+ * etcd + kube-apiserver + kube-controller-manager on loopback, configured the way controller-runtime's
+ * envtest configures them: generated serving certificates, a service-account signing key, RBAC, and an
+ * admin identity by client certificate.
+ */
+export class ControlPlane {
+  readonly #dir: string;
+  readonly #logDir: string;
+  #processes: ManagedProcess[] = [];
+  #info: ControlPlaneInfo | undefined;
+
+  constructor(dir: string, logDir: string) {
+    this.#dir = dir;
+    this.#logDir = logDir;
+  }
+
+  get info(): ControlPlaneInfo {
+    if (!this.#info) throw new Error('control plane not started');
+    return this.#info;
+  }
+
+  async start(): Promise<ControlPlaneInfo> {
+    const etcdBin = resolveTool('etcd');
+    const apiserverBin = resolveTool('kube-apiserver');
+    const controllerManagerBin = resolveTool('kube-controller-manager');
+    const certDir = path.join(this.#dir, 'pki');
+    await mkdir(certDir, { recursive: true });
+    await mkdir(this.#logDir, { recursive: true });
+
+    const ca = createCertificateAuthority('c2c-harness-ca');
+    const serving = issueCertificate(ca, {
+      commonName: 'kube-apiserver',
+      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    const admin = issueCertificate(ca, {
+      commonName: 'harness-admin',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
+    const serviceAccountKey = createSigningKeyPair();
+    const file = (name: string) => path.join(certDir, name);
+    await Promise.all([
+      writeFile(file('ca.crt'), ca.certPem),
+      writeFile(file('apiserver.crt'), serving.certPem),
+      writeFile(file('apiserver.key'), serving.keyPem, { mode: 0o600 }),
+      writeFile(file('sa.pub'), serviceAccountKey.publicKeyPem),
+      writeFile(file('sa.key'), serviceAccountKey.privateKeyPem, { mode: 0o600 }),
+    ]);
+
+    const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
+    const etcd = new ManagedProcess(
+      'etcd',
+      etcdBin,
+      [
+        `--data-dir=${path.join(this.#dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+        '--unsafe-no-fsync=true',
+        '--quota-backend-bytes=8589934592',
+        '--log-level=warn',
+      ],
+      this.#logDir,
+    );
+    this.#processes.push(etcd);
+    await pollUntil('etcd health', 30_000, async () => (await fetch(`${etcdUrl}/health`)).ok, [etcd]);
+
+    const server = `https://127.0.0.1:${apiserverPort}`;
+    const apiserver = new ManagedProcess(
+      'kube-apiserver',
+      apiserverBin,
+      [
+        `--etcd-servers=${etcdUrl}`,
+        `--cert-dir=${certDir}`,
+        `--tls-cert-file=${file('apiserver.crt')}`,
+        `--tls-private-key-file=${file('apiserver.key')}`,
+        `--client-ca-file=${file('ca.crt')}`,
+        `--service-account-key-file=${file('sa.pub')}`,
+        `--service-account-signing-key-file=${file('sa.key')}`,
+        `--service-account-issuer=${server}/`,
+        `--secure-port=${apiserverPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--authorization-mode=RBAC',
+        '--disable-admission-plugins=ServiceAccount',
+        '--enable-priority-and-fairness=false',
+        '--endpoint-reconciler-type=none',
+        '--v=1',
+      ],
+      this.#logDir,
+    );
+    this.#processes.push(apiserver);
+    const tls = { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem };
+    await pollUntil(
+      'kube-apiserver /readyz',
+      90_000,
+      async () => (await httpsGet(`${server}/readyz`, tls)).status === 200,
+      [etcd, apiserver],
+    );
+    await pollUntil(
+      'the default namespace',
+      60_000,
+      async () => (await httpsGet(`${server}/api/v1/namespaces/default`, tls)).status === 200,
+      [etcd, apiserver],
+    );
+
+    const kubeconfigPath = path.join(this.#dir, 'kubeconfig');
+    await writeFile(kubeconfigPath, kubeconfigYaml(server, ca.certPem, admin, 'harness-admin'), {
+      mode: 0o600,
+    });
+    const controllerManager = new ManagedProcess(
+      'kube-controller-manager',
+      controllerManagerBin,
+      [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        '--controllers=garbagecollector,namespace',
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${controllerManagerPort}`,
+        `--cert-dir=${path.join(this.#dir, 'kcm-certs')}`,
+        '--concurrent-gc-syncs=5',
+        '--v=1',
+      ],
+      this.#logDir,
+    );
+    this.#processes.push(controllerManager);
+    await pollUntil(
+      'kube-controller-manager /healthz',
+      60_000,
+      () => insecureHealthz(controllerManagerPort),
+      [controllerManager],
+    );
+
+    this.#info = {
+      server,
+      kubeconfigPath,
+      caCertPem: ca.certPem,
+      pids: this.#processes.map((p) => p.pid),
+    };
+    return this.#info;
+  }
+
+  /** Stops every process, newest first; resolves when all have exited. */
+  async stop(): Promise<void> {
+    for (const p of [...this.#processes].reverse()) await p.stop();
+    this.#processes = [];
+  }
+
+  process(name: string): ManagedProcess | undefined {
+    return this.#processes.find((p) => p.name === name);
+  }
+}
+
+function insecureHealthz(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = https.get(
+      `https://127.0.0.1:${port}/healthz`,
+      { rejectUnauthorized: false, timeout: 3_000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
