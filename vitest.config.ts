@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // CI also writes a machine-readable report, summarised by .ci/run.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.test-logs/vitest-report.json' }]]
+      : ['default'],
     projects: [
       {
         test: {
