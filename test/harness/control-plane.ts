@@ -214,7 +214,7 @@ export class ControlPlane {
         `--kubeconfig=${kubeconfigPath}`,
         `--authentication-kubeconfig=${kubeconfigPath}`,
         `--authorization-kubeconfig=${kubeconfigPath}`,
-        '--controllers=garbagecollector,namespace',
+        '--controllers=garbagecollector,namespace,clusterrole-aggregation',
         '--leader-elect=false',
         '--bind-address=127.0.0.1',
         `--secure-port=${controllerManagerPort}`,

@@ -1,0 +1,299 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAll } from 'js-yaml';
+import { main } from './cli.ts';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'c2c-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+async function file(name: string, text: string): Promise<string> {
+  const target = path.join(dir, name);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, text);
+  return target;
+}
+
+const goodGroup = `apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata: { name: auto-insurance }
+spec:
+  groupName: auto_insurance
+  dnisPool:
+    - { number: '+18005555554', description: Claims }
+    - { number: '+18005555555', description: Renewals }
+`;
+const badGroup = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: unrelated }
+data: { a: b }
+---
+apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata: { name: bad }
+spec:
+  dnisPool:
+    - { number: '+18005555554' }
+    - { number: 18005555554 }
+  expirySeconds: 1801
+`;
+
+describe('c2c validate', () => {
+  it('exits 0 and prints a summary for valid groups', async () => {
+    const result = await run('validate', await file('ok/group.yaml', goodGroup));
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    expect(result.stderr).toBe('c2c validate: 1 group in 1 file, 0 errors, 0 warnings\n');
+  });
+
+  it('prints file:document:path: message for every error and exits 1', async () => {
+    const bad = await file('bad/groups.yaml', badGroup);
+    const result = await run('validate', bad);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual([
+      `${bad}:2:spec.dnisPool[1].number: number must be text, but is the number 18005555554; put it in quotes, e.g. "18005555554" [SCHEMA_TYPE]`,
+      `${bad}:2:spec.expirySeconds: expirySeconds is 1801; it must be from 10 to 1800 seconds [EXPIRY_RANGE]`,
+    ]);
+  });
+
+  it('walks folders and reports the same group name used twice', async () => {
+    await file('twice/a.yaml', goodGroup);
+    await file('twice/nested/b.yml', goodGroup.replace('name: auto-insurance', 'name: other'));
+    const result = await run('validate', path.join(dir, 'twice'));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('group name "auto_insurance" is also used by the group in');
+    expect(result.stdout).toContain('[GROUP_NAME_TAKEN]');
+  });
+
+  it('writes JSON for bots with --output json', async () => {
+    const result = await run('validate', '--output', 'json', path.join(dir, 'bad'));
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as {
+      files: number;
+      groups: number;
+      errors: Array<{ document: number; path: string; rule: string }>;
+    };
+    expect(report).toMatchObject({ files: 1, groups: 1 });
+    expect(report.errors.map((e) => `${e.document} ${e.path} ${e.rule}`)).toEqual([
+      '2 spec.dnisPool[1].number SCHEMA_TYPE',
+      '2 spec.expirySeconds EXPIRY_RANGE',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', async () => {
+    const broken = await file('broken.yaml', 'kind: [\n');
+    const result = await run('validate', broken);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`^${broken}:line \\d+: not valid YAML: .*\\[YAML_SYNTAX\\]`));
+  });
+
+  it('checks a pool CSV held in a ConfigMap among the files', async () => {
+    const pair = await file(
+      'pair.yaml',
+      `apiVersion: v1
+kind: ConfigMap
+metadata: { name: pool }
+data:
+  pool.csv: |
+    +18005555554,Claims
+    +18005555554,Again
+---
+apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata: { name: pooled }
+spec:
+  dnisPoolFrom: { configMapKeyRef: { name: pool, key: pool.csv } }
+`,
+    );
+    const result = await run('validate', pair);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `${pair}:2:configmap/pool/pool.csv:2: line 2: number "+18005555554" is already on line 1; each number may appear once [DNIS_DUPLICATE]`,
+    );
+  });
+
+  it('exits 2 on usage mistakes and 1 on a missing file, without stack traces', async () => {
+    expect(await run('validate')).toMatchObject({
+      code: 2,
+      stderr: 'c2c: give at least one file or folder; see c2c validate --help\n',
+    });
+    expect(await run('validate', '--nope', 'x')).toMatchObject({ code: 2 });
+    const missing = await run('validate', path.join(dir, 'missing.yaml'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^c2c: cannot read .*missing\.yaml: ENOENT\n$/);
+    expect(await run('frobnicate')).toMatchObject({
+      code: 2,
+      stderr: 'c2c: unknown command "frobnicate"; the commands are validate, import and export\n',
+    });
+  });
+
+  it.each(['validate', 'import', 'export'])('has --help for %s', async (command) => {
+    const result = await run(command, '--help');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Usage: c2c ${command} `));
+  });
+});
+
+describe('c2c import', () => {
+  const csv = 'number,description\n+18005555554,Claims\n18005555555,Renewals\n';
+
+  it('writes an inline group with the settings given', async () => {
+    const pool = await file('small.csv', csv);
+    const result = await run(
+      'import',
+      pool,
+      '--group',
+      'auto_insurance',
+      '--access-code-length',
+      '8',
+      '--expiry',
+      '60',
+      '--unique-dnis',
+    );
+    expect(result.code).toBe(0);
+    expect(loadAll(result.stdout)).toEqual([
+      {
+        apiVersion: 'clicktocall.dev/v1alpha1',
+        kind: 'ClickToCallInGroup',
+        metadata: { name: 'auto-insurance' },
+        spec: {
+          groupName: 'auto_insurance',
+          accessCode: { generate: true, length: 8 },
+          expirySeconds: 60,
+          uniqueDnis: true,
+          dnisPool: [
+            { number: '+18005555554', description: 'Claims' },
+            { number: '+18005555555', description: 'Renewals' },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('writes a ConfigMap + group pair for a big pool', async () => {
+    const lines = Array.from({ length: 5_000 }, (_, i) => `+1800${5_000_000 + i},${'d'.repeat(32)}`);
+    const big = await file('big.csv', lines.join('\n'));
+    const out = path.join(dir, 'big.yaml');
+    const result = await run('import', big, '--group', 'big', '--namespace', 'cc', '-o', out);
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    const [configMap, group] = loadAll(await readFile(out, 'utf8')) as Array<
+      Record<string, Record<string, unknown>>
+    >;
+    expect(configMap?.metadata).toEqual({ name: 'big-dnis', namespace: 'cc' });
+    expect(String(configMap?.data?.['pool.csv']).split('\n')).toHaveLength(5_002);
+    expect(group?.spec).toEqual({
+      groupName: 'big',
+      dnisPoolFrom: { configMapKeyRef: { name: 'big-dnis', key: 'pool.csv' } },
+    });
+    expect((await run('validate', out)).code).toBe(0);
+  });
+
+  it('prints every CSV error with its line, exits 1 and writes nothing', async () => {
+    const pool = await file(
+      'broken.csv',
+      'number,description\n+18005555554,Claims\n+18005555554,Again\nnope,\n',
+    );
+    const out = path.join(dir, 'never.yaml');
+    const result = await run('import', pool, '--group', 'g', '-o', out);
+    expect(result.code).toBe(1);
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      `${pool}:3: line 3: number "+18005555554" is already on line 2; each number may appear once [DNIS_DUPLICATE]`,
+      `${pool}:4: line 4: number "nope" is not an E.164 phone number: it contains characters other than digits and a leading +; write digits only, without spaces, dashes or brackets (expected an optional + and up to 15 digits, e.g. +18005555555) [DNIS_FORMAT]`,
+      `c2c: ${pool} has 2 errors; nothing was written`,
+    ]);
+    await expect(readFile(out)).rejects.toThrow();
+  });
+
+  it('says how many numbers there are when there are more than 10,000', async () => {
+    const pool = await file(
+      'huge.csv',
+      Array.from({ length: 10_005 }, (_, i) => `+1800${5_000_000 + i},`).join('\n'),
+    );
+    const result = await run('import', pool, '--group', 'g');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('has 10,005 numbers, 5 more than the 10,000 a group can hold');
+  });
+
+  it('refuses settings out of range before writing', async () => {
+    const result = await run('import', await file('s.csv', csv), '--group', 'g', '--expiry', '5');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'spec.expirySeconds: expirySeconds is 5; it must be from 10 to 1800 seconds',
+    );
+    expect((await run('import', await file('t.csv', csv), '--group', 'g', '--expiry', 'soon')).code).toBe(2);
+  });
+
+  it('replaces the pool of an existing group with --into', async () => {
+    const target = await file('into.yaml', goodGroup);
+    const pool = await file('new.csv', '+18885550100,Sales\n');
+    const result = await run('import', pool, '--into', target);
+    expect(result.code).toBe(0);
+    const [group] = loadAll(await readFile(target, 'utf8')) as Array<{ spec: Record<string, unknown> }>;
+    expect(group?.spec).toEqual({
+      groupName: 'auto_insurance',
+      dnisPool: [{ number: '+18885550100', description: 'Sales' }],
+    });
+  });
+  it('replaces the CSV in the ConfigMap when the group in the --into file takes its pool from it', async () => {
+    const target = path.join(dir, 'pair-into.yaml');
+    await writeFile(target, await readFile(path.join(dir, 'big.yaml'), 'utf8'));
+    const pool = await file('pair-new.csv', '+18885550100,Sales\n+18885550101,\n');
+    const result = await run('import', pool, '--into', target, '--expiry', '90');
+    expect(result.code).toBe(0);
+    const [configMap, group] = loadAll(await readFile(target, 'utf8')) as Array<
+      Record<string, Record<string, unknown>>
+    >;
+    expect(configMap?.data).toEqual({
+      'pool.csv': 'number,description\n+18885550100,Sales\n+18885550101,\n',
+    });
+    expect(group?.spec).toEqual({
+      groupName: 'big',
+      expirySeconds: 90,
+      dnisPoolFrom: { configMapKeyRef: { name: 'big-dnis', key: 'pool.csv' } },
+    });
+  });
+});
+
+describe('c2c export', () => {
+  it('writes the pool back as CSV, normalised, that imports to the same pool', async () => {
+    const group = await file('export.yaml', goodGroup.replace("'+18005555555'", "'18005555555'"));
+    const result = await run('export', group, '--header');
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: 'number,description\n+18005555554,Claims\n+18005555555,Renewals\n',
+    });
+  });
+
+  it('exports a pool held in a ConfigMap in the same file', async () => {
+    const result = await run('export', path.join(dir, 'big.yaml'));
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean)).toHaveLength(5_000);
+  });
+});
+
+describe('the c2c executable', () => {
+  it('runs from package.json bin with a shebang and exits with the validation result', async () => {
+    const exec = promisify(execFile);
+    const cli = path.resolve('api/src/cli.ts');
+    expect((await readFile(cli, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const failed = await exec(process.execPath, [cli, 'validate', path.join(dir, 'bad')]).catch(
+      (err: { code: number; stdout: string }) => err,
+    );
+    expect((failed as { code: number }).code).toBe(1);
+    expect((failed as { stdout: string }).stdout).toContain('[EXPIRY_RANGE]');
+  });
+});

@@ -1,0 +1,104 @@
+/** Reading YAML files of Kubernetes objects, finding groups and the ConfigMaps their pools come from. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { GROUP_API } from '../index.ts';
+import { Rule, type Issue } from '../issues.ts';
+
+export interface YamlDocument {
+  file: string;
+  /** 1-based position of the document in its file. */
+  index: number;
+  value: unknown;
+}
+
+export interface KubeObject {
+  apiVersion?: unknown;
+  kind?: unknown;
+  metadata?: { name?: unknown; namespace?: unknown; [key: string]: unknown };
+  spec?: unknown;
+  data?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function isGroup(value: unknown): value is KubeObject {
+  return (
+    isObject(value) &&
+    value.kind === GROUP_API.kind &&
+    typeof value.apiVersion === 'string' &&
+    value.apiVersion.startsWith(`${GROUP_API.group}/`)
+  );
+}
+
+export function isConfigMap(value: unknown): value is KubeObject {
+  return isObject(value) && value.kind === 'ConfigMap' && value.apiVersion === 'v1';
+}
+
+/** Expands files and folders (recursively) into the YAML files they hold, sorted. */
+export async function yamlFiles(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const info = await stat(p);
+    if (info.isDirectory()) {
+      const entries = await readdir(p, { recursive: true, withFileTypes: true });
+      for (const e of entries) {
+        if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(path.join(e.parentPath, e.name));
+      }
+    } else {
+      out.push(p);
+    }
+  }
+  return [...new Set(out)].sort();
+}
+
+/** Parses a multi-document YAML file; a syntax error becomes an issue naming the line. */
+export function parseYaml(file: string, text: string): { documents: YamlDocument[]; errors: Issue[] } {
+  try {
+    const values = loadAll(text);
+    const documents: YamlDocument[] = [];
+    values.forEach((value, i) => {
+      if (value !== null && value !== undefined) documents.push({ file, index: i + 1, value });
+    });
+    return { documents, errors: [] };
+  } catch (err) {
+    const e = err as { message?: string; mark?: { line?: number } };
+    const line = typeof e.mark?.line === 'number' ? e.mark.line + 1 : undefined;
+    const reason = (e.message ?? String(err)).split('\n')[0] ?? 'not valid YAML';
+    return {
+      documents: [],
+      errors: [
+        {
+          path: line === undefined ? file : `${file}:${line}`,
+          rule: Rule.YamlSyntax,
+          message: `not valid YAML: ${reason}`,
+          ...(line === undefined ? {} : { line }),
+        },
+      ],
+    };
+  }
+}
+
+export async function readYamlFile(file: string): Promise<{ documents: YamlDocument[]; errors: Issue[] }> {
+  return parseYaml(file, await readFile(file, 'utf8'));
+}
+
+/** Name of the ConfigMap that, with its key, a group's dnisPoolFrom points at. */
+export function poolSourceOf(group: KubeObject): { name: string; key: string } | undefined {
+  const spec = group.spec;
+  if (!isObject(spec) || !isObject(spec.dnisPoolFrom) || !isObject(spec.dnisPoolFrom.configMapKeyRef))
+    return undefined;
+  const { name, key } = spec.dnisPoolFrom.configMapKeyRef;
+  return typeof name === 'string' && typeof key === 'string' ? { name, key } : undefined;
+}
+
+export function namespaceOf(object: KubeObject): string {
+  return typeof object.metadata?.namespace === 'string' ? object.metadata.namespace : '';
+}
+
+export function nameOf(object: KubeObject): string | undefined {
+  return typeof object.metadata?.name === 'string' ? object.metadata.name : undefined;
+}

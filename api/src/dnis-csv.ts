@@ -1,0 +1,186 @@
+/**
+ * The DNIS pool as CSV: one `number,description` line per number (the description may be empty, the
+ * comma stays). Tolerates a header row, a UTF-8 BOM, CRLF, blank lines, spaces around fields and
+ * double-quoted descriptions holding commas. Every issue names its line; a duplicate names both.
+ */
+import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
+import { checkDnis, normalizeDnis } from './phone.ts';
+
+export interface CsvEntry {
+  /** Normalised `+E.164`. */
+  number: string;
+  description?: string;
+  /** 1-based line in the source. */
+  line: number;
+}
+
+export interface CsvParseResult {
+  entries: CsvEntry[];
+  errors: Issue[];
+}
+
+export interface CsvParseOptions {
+  /** Name used in issue paths, e.g. `pool.csv` → `pool.csv:12`. Default `pool.csv`. */
+  source?: string;
+  /** Largest pool accepted (default 10,000). */
+  maxEntries?: number;
+}
+
+const HEADER_NAMES = new Set(['number', 'dnis', 'phone', 'phone number', 'phonenumber']);
+
+/** Splits one line into fields; returns a message instead when the quoting is broken. */
+export function splitCsvLine(line: string): string[] | string {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const quote = line.indexOf('"', i);
+        if (quote === -1) return 'a double quote is opened but never closed';
+        value += line.slice(i, quote);
+        if (line[quote + 1] === '"') {
+          value += '"';
+          i = quote + 2;
+          continue;
+        }
+        i = quote + 1;
+        break;
+      }
+      while (line[i] === ' ' || line[i] === '\t') i++;
+      if (i < line.length && line[i] !== ',')
+        return 'text follows a closing double quote; quote the whole field';
+      fields.push(value);
+    } else {
+      const comma = line.indexOf(',', i);
+      const raw = comma === -1 ? line.slice(i) : line.slice(i, comma);
+      if (raw.includes('"'))
+        return 'a double quote appears inside an unquoted field; quote the whole field and double inner quotes ("")';
+      fields.push(raw.trim());
+      i = comma === -1 ? line.length : comma;
+    }
+    if (i >= line.length) return fields;
+    i++; // the comma
+  }
+}
+
+/** Parses and checks a pool CSV. Entries are returned even with errors; write nothing unless errors is empty. */
+export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvParseResult {
+  const source = options.source ?? 'pool.csv';
+  const maxEntries = options.maxEntries ?? Limits.poolMax;
+  const entries: CsvEntry[] = [];
+  const errors: Issue[] = [];
+  const firstLine = new Map<string, { line: number; written: string }>();
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = body.split(/\r\n|\n|\r/);
+  let sawContent = false;
+  let overLimitLine: number | undefined;
+  const at = (line: number) => `${source}:${line}`;
+
+  for (let index = 0; index < lines.length; index++) {
+    const line = index + 1;
+    const raw = lines[index] ?? '';
+    if (raw.trim() === '') continue;
+    const fields = splitCsvLine(raw);
+    if (typeof fields === 'string') {
+      errors.push({
+        path: at(line),
+        line,
+        rule: Rule.CsvQuote,
+        value: raw,
+        message: `line ${line}: ${fields}`,
+      });
+      sawContent = true;
+      continue;
+    }
+    const [first = '', description] = fields;
+    if (!sawContent) {
+      sawContent = true;
+      if (HEADER_NAMES.has(first.toLowerCase())) continue;
+    }
+    if (fields.length === 1) {
+      errors.push({
+        path: at(line),
+        line,
+        rule: Rule.CsvColumns,
+        value: raw,
+        message: `line ${line} has no comma: write "number,description" (the description may be empty, but the comma is required, e.g. "${first},")`,
+      });
+      continue;
+    }
+    if (fields.length > 2) {
+      errors.push({
+        path: at(line),
+        line,
+        rule: Rule.CsvColumns,
+        value: raw,
+        message: `line ${line} has ${fields.length} fields, expected 2 (number,description); put a description that contains commas in double quotes`,
+      });
+      continue;
+    }
+    let ok = true;
+    const problem = checkDnis(first);
+    if (problem) {
+      errors.push({
+        path: at(line),
+        line,
+        rule: problem.rule,
+        value: first,
+        message: `line ${line}: ${problem.message}`,
+      });
+      ok = false;
+    }
+    if (description !== undefined && charCount(description) > Limits.descriptionMaxChars) {
+      errors.push({
+        path: at(line),
+        line,
+        rule: Rule.DescriptionLength,
+        value: description,
+        message: `line ${line}: description ${show(description)} is ${charCount(description)} characters long; at most ${Limits.descriptionMaxChars} are allowed`,
+      });
+      ok = false;
+    }
+    if (!ok) continue;
+    const number = normalizeDnis(first);
+    const seen = firstLine.get(number);
+    if (seen) {
+      errors.push({
+        path: at(line),
+        line,
+        rule: Rule.DnisDuplicate,
+        value: first,
+        message: `line ${line}: number ${show(first)} is already on line ${seen.line}${seen.written === first ? '' : ` (as ${show(seen.written)})`}; each number may appear once`,
+      });
+      continue;
+    }
+    firstLine.set(number, { line, written: first });
+    entries.push(description ? { number, description, line } : { number, line });
+    if (entries.length === maxEntries + 1) overLimitLine = line;
+  }
+  if (overLimitLine !== undefined) {
+    errors.push({
+      path: at(overLimitLine),
+      line: overLimitLine,
+      rule: Rule.PoolSize,
+      value: entries.length,
+      message: `${source} has ${formatCount(entries.length)} numbers, ${formatCount(entries.length - maxEntries)} more than the ${formatCount(maxEntries)} a group can hold; the first one over the limit is on line ${overLimitLine}`,
+    });
+  }
+  return { entries, errors };
+}
+
+function csvField(text: string): string {
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The canonical CSV of a pool: `number,description` lines, no header, `\n` line ends. */
+export function formatDnisCsv(
+  entries: ReadonlyArray<{ number: string; description?: string }>,
+  options: { header?: boolean } = {},
+): string {
+  const lines = entries.map((e) => `${e.number},${csvField(e.description ?? '')}`);
+  if (options.header) lines.unshift('number,description');
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { decodeGroupConfig, encodeGroupConfig, GroupConfigError } from './group-config.ts';
+import type { ResolvedGroup } from './resolved-group.ts';
+
+const group: ResolvedGroup = {
+  groupName: 'auto_insurance',
+  accessCode: { generate: true, length: 6 },
+  expirySeconds: 30,
+  uniqueDnis: false,
+  dnisPool: [{ number: '+18005555554', description: 'Claims, "east"' }, { number: '+18005555555' }],
+};
+
+describe('the group ConfigMap encoding', () => {
+  it('holds settings in group.json and the pool as canonical CSV in pool.csv', () => {
+    const data = encodeGroupConfig(group);
+    expect(Object.keys(data).sort()).toEqual(['group.json', 'pool.csv']);
+    expect(JSON.parse(data['group.json'] ?? '')).toEqual({
+      groupName: 'auto_insurance',
+      accessCode: { generate: true, length: 6 },
+      expirySeconds: 30,
+      uniqueDnis: false,
+      poolSize: 2,
+    });
+    expect(data['pool.csv']).toBe('+18005555554,"Claims, ""east"""\n+18005555555,\n');
+  });
+
+  it('decodes what it encodes', () => {
+    expect(decodeGroupConfig(encodeGroupConfig(group))).toEqual(group);
+  });
+
+  it("fits the 10,000-number worst case in well under a ConfigMap's 1 MiB", () => {
+    const worst: ResolvedGroup = {
+      ...group,
+      dnisPool: Array.from({ length: 10_000 }, (_, i) => ({
+        number: `+49${String(1_000_000_000_000 + i)}`,
+        description: 'd'.repeat(32),
+      })),
+    };
+    expect(worst.dnisPool[0]?.number).toHaveLength(16);
+    const data = encodeGroupConfig(worst);
+    const bytes = Object.values(data).reduce((n, v) => n + Buffer.byteLength(v), 0);
+    expect(bytes).toBeLessThan(520_000);
+    expect(decodeGroupConfig(data).dnisPool).toHaveLength(10_000);
+  });
+
+  it.each([
+    ['a missing group.json', { 'pool.csv': '+18005555554,\n' }, 'key group.json is missing'],
+    ['a missing pool.csv', { 'group.json': '{}' }, 'key pool.csv is missing'],
+    ['group.json that is not JSON', { 'group.json': '{', 'pool.csv': '' }, 'group.json is not JSON'],
+    [
+      'a bad expiry',
+      {
+        'group.json': JSON.stringify({
+          groupName: 'g',
+          accessCode: { generate: true, length: 6 },
+          expirySeconds: 5,
+          uniqueDnis: false,
+        }),
+        'pool.csv': '+18005555554,\n',
+      },
+      'expirySeconds must be a whole number from 10 to 1800',
+    ],
+    [
+      'a bad number in the pool',
+      { ...encodeGroupConfig(group), 'pool.csv': '+18005555554,\nnope,\n' },
+      'pool.csv:2: line 2: number "nope" is not an E.164 phone number',
+    ],
+    [
+      'a truncated pool',
+      { ...encodeGroupConfig(group), 'pool.csv': '+18005555554,\n' },
+      'pool.csv holds 1 numbers but group.json says 2',
+    ],
+  ])('throws a GroupConfigError for %s', (_what, data, message) => {
+    expect(() => decodeGroupConfig(data)).toThrow(GroupConfigError);
+    expect(() => decodeGroupConfig(data)).toThrow(message);
+    try {
+      decodeGroupConfig(data);
+    } catch (err) {
+      expect((err as GroupConfigError).code).toBe('GROUP_CONFIG_INVALID');
+    }
+  });
+});

@@ -1,0 +1,30 @@
+/** The ClickToCallInGroup API: types, validator, CSV pool, resolution and the ConfigMap contract. */
+export type {
+  ClickToCallInGroup,
+  ClickToCallInGroupSpec,
+  ClickToCallInGroupStatus,
+  DnisPoolEntry,
+  DnisPoolSource,
+  AccessCodeSettings,
+  GroupCondition,
+} from '../generated/types.ts';
+export { type Issue, type RuleCode, Rule, Limits, Defaults } from './issues.ts';
+export { validateGroupSpec, type ValidateOptions, type ValidationResult } from './validate.ts';
+export {
+  parseDnisCsv,
+  formatDnisCsv,
+  type CsvEntry,
+  type CsvParseResult,
+  type CsvParseOptions,
+} from './dnis-csv.ts';
+export { normalizeDnis, checkDnis, E164_PATTERN } from './phone.ts';
+export { resolveGroup, type ResolveOptions, type ResolveResult } from './resolve.ts';
+export { encodeGroupConfig, decodeGroupConfig, GroupConfigError, GroupConfigCode } from './group-config.ts';
+export { GroupConfigMap, type ResolvedGroup, type DnisEntry } from './resolved-group.ts';
+
+export const GROUP_API = {
+  group: 'clicktocall.dev',
+  version: 'v1alpha1',
+  kind: 'ClickToCallInGroup',
+  plural: 'clicktocallingroups',
+} as const;

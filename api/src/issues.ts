@@ -1,0 +1,75 @@
+/** A problem found in a group, a CSV pool or a YAML file, with where it is and which rule it breaks. */
+export interface Issue {
+  /** Where: `spec.dnisPool[41].number` in a group, `pool.csv:12` in a CSV. */
+  path: string;
+  /** Plain words naming the field, the value and the rule, e.g. `description "…" is 35 characters long; …`. */
+  message: string;
+  /** Stable rule code (see docs/errors.md), one of {@link Rule}. */
+  rule: string;
+  value?: unknown;
+  /** 1-based line, for CSV and YAML sources. */
+  line?: number;
+}
+
+/** Rule codes of errors and warnings; each has a heading in docs/errors.md. */
+export const Rule = {
+  SchemaType: 'SCHEMA_TYPE',
+  SchemaRequired: 'SCHEMA_REQUIRED',
+  UnknownField: 'UNKNOWN_FIELD',
+  GroupNameFormat: 'GROUP_NAME_FORMAT',
+  GroupNameTaken: 'GROUP_NAME_TAKEN',
+  GroupNameImmutable: 'GROUP_NAME_IMMUTABLE',
+  PoolSize: 'DNIS_POOL_SIZE',
+  PoolSource: 'DNIS_POOL_FROM',
+  DnisFormat: 'DNIS_FORMAT',
+  DnisCountryCode: 'DNIS_COUNTRY_CODE',
+  DnisLength: 'DNIS_LENGTH',
+  DnisDuplicate: 'DNIS_DUPLICATE',
+  DescriptionLength: 'DNIS_DESCRIPTION_LENGTH',
+  AccessCodeLength: 'ACCESS_CODE_LENGTH',
+  ExpiryRange: 'EXPIRY_RANGE',
+  CsvColumns: 'CSV_COLUMNS',
+  CsvQuote: 'CSV_QUOTE',
+  YamlSyntax: 'YAML_SYNTAX',
+  // Warnings: legal, but probably not what was meant.
+  PoolTooBigForClientApply: 'POOL_TOO_BIG_FOR_CLIENT_APPLY',
+  SmallUniquePool: 'SMALL_UNIQUE_POOL',
+  CallerIdOnlyMatching: 'CALLER_ID_ONLY_MATCHING',
+  DescriptionWhitespace: 'DESCRIPTION_WHITESPACE',
+} as const;
+export type RuleCode = (typeof Rule)[keyof typeof Rule];
+
+/** The domain limits of the administrator guide, in one place. */
+export const Limits = {
+  poolMin: 1,
+  poolMax: 10_000,
+  numberMaxChars: 16,
+  descriptionMaxChars: 32,
+  accessCodeLengthMin: 4,
+  accessCodeLengthMax: 12,
+  expirySecondsMin: 10,
+  expirySecondsMax: 1800,
+  groupNameMaxChars: 64,
+} as const;
+
+export const Defaults = {
+  accessCodeGenerate: true,
+  accessCodeLength: 6,
+  expirySeconds: 30,
+  uniqueDnis: false,
+} as const;
+
+/** Renders a value for a message: strings quoted, long values cut. */
+export function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** Length in characters as Kubernetes counts them (Unicode code points). */
+export function charCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+export const formatCount = (n: number): string => n.toLocaleString('en-US');

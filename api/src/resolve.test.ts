@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { resolveGroup } from './resolve.ts';
+
+const fromCsv = { dnisPoolFrom: { configMapKeyRef: { name: 'pool', key: 'pool.csv' } } };
+
+describe('resolveGroup', () => {
+  it('applies the defaults and normalises numbers', () => {
+    const { group, errors } = resolveGroup(
+      { dnisPool: [{ number: '18005555554', description: 'Claims' }] },
+      { metadataName: 'auto-insurance' },
+    );
+    expect(errors).toEqual([]);
+    expect(group).toEqual({
+      groupName: 'auto-insurance',
+      accessCode: { generate: true, length: 6 },
+      expirySeconds: 30,
+      uniqueDnis: false,
+      dnisPool: [{ number: '+18005555554', description: 'Claims' }],
+    });
+  });
+
+  it('keeps the settings it is given', () => {
+    const { group } = resolveGroup(
+      {
+        groupName: 'auto_insurance',
+        dnisPool: [{ number: '+18005555554' }],
+        accessCode: { generate: false, length: 8 },
+        expirySeconds: 90,
+        uniqueDnis: true,
+      },
+      { metadataName: 'x' },
+    );
+    expect(group).toMatchObject({
+      groupName: 'auto_insurance',
+      accessCode: { generate: false, length: 8 },
+      expirySeconds: 90,
+      uniqueDnis: true,
+    });
+  });
+
+  it('merges dnisPool and the CSV pool', () => {
+    const { group, errors } = resolveGroup(
+      { dnisPool: [{ number: '+18005555554' }], ...fromCsv },
+      {
+        metadataName: 'g',
+        csvPool: { text: 'number,description\n+18005555555,Renewals\n', source: 'pool/pool.csv' },
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(group?.dnisPool).toEqual([
+      { number: '+18005555554' },
+      { number: '+18005555555', description: 'Renewals' },
+    ]);
+  });
+
+  it('names both places of a number that is in dnisPool and in the CSV', () => {
+    const { group, errors } = resolveGroup(
+      { dnisPool: [{ number: '+18005555554' }], ...fromCsv },
+      { metadataName: 'g', csvPool: { text: '+18005555555,\n18005555554,\n', source: 'pool/pool.csv' } },
+    );
+    expect(group).toBeUndefined();
+    expect(errors).toEqual([
+      {
+        path: 'pool/pool.csv:2',
+        line: 2,
+        rule: 'DNIS_DUPLICATE',
+        value: '+18005555554',
+        message:
+          'line 2: number "+18005555554" is also in spec.dnisPool[0]; each number may appear once in the group',
+      },
+    ]);
+  });
+
+  it('refuses more than 10,000 numbers across both sources', () => {
+    const inline = Array.from({ length: 6_000 }, (_, i) => ({ number: `+1800${5_000_000 + i}` }));
+    const csv = Array.from({ length: 4_001 }, (_, i) => `+1888${5_000_000 + i},`).join('\n');
+    const { errors } = resolveGroup(
+      { dnisPool: inline, ...fromCsv },
+      { metadataName: 'g', csvPool: { text: csv, source: 'pool.csv' } },
+    );
+    expect(errors.map((e) => e.message)).toEqual([
+      'the group has 10,001 numbers (6,000 in spec.dnisPool, 4,001 in pool.csv); a group holds at most 10,000',
+    ]);
+  });
+
+  it('refuses a dnisPoolFrom whose CSV was not provided, and an empty pool', () => {
+    expect(resolveGroup(fromCsv, { metadataName: 'g' }).errors.map((e) => e.rule)).toEqual([
+      'DNIS_POOL_FROM',
+    ]);
+    expect(
+      resolveGroup(fromCsv, {
+        metadataName: 'g',
+        csvPool: { text: 'number,description\n', source: 'p.csv' },
+      }).errors.map((e) => e.rule),
+    ).toEqual(['DNIS_POOL_SIZE']);
+  });
+
+  it('returns no group when the spec has errors', () => {
+    const result = resolveGroup(
+      { dnisPool: [{ number: '+18005555554' }], expirySeconds: 5 },
+      { metadataName: 'g' },
+    );
+    expect(result.group).toBeUndefined();
+    expect(result.errors.map((e) => e.rule)).toEqual(['EXPIRY_RANGE']);
+  });
+});

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { validateGroupSpec } from './validate.ts';
+
+const numbers = (count: number) =>
+  Array.from({ length: count }, (_, i) => ({ number: `+1800${String(5_000_000 + i)}` }));
+const base = { dnisPool: [{ number: '+18005555554', description: 'Claims' }] };
+const errorsOf = (spec: unknown, options = {}) => validateGroupSpec(spec, options).errors;
+const rulesOf = (spec: unknown, options = {}) => errorsOf(spec, options).map((e) => `${e.path} ${e.rule}`);
+
+describe('validateGroupSpec boundaries', () => {
+  it.each([
+    ['access-code length 3', { accessCode: { length: 3 } }, ['spec.accessCode.length ACCESS_CODE_LENGTH']],
+    ['access-code length 4', { accessCode: { length: 4 } }, []],
+    ['access-code length 12', { accessCode: { length: 12 } }, []],
+    ['access-code length 13', { accessCode: { length: 13 } }, ['spec.accessCode.length ACCESS_CODE_LENGTH']],
+    ['expiry 9', { expirySeconds: 9 }, ['spec.expirySeconds EXPIRY_RANGE']],
+    ['expiry 10', { expirySeconds: 10 }, []],
+    ['expiry 1800', { expirySeconds: 1800 }, []],
+    ['expiry 1801', { expirySeconds: 1801 }, ['spec.expirySeconds EXPIRY_RANGE']],
+    ['10,000 numbers', { dnisPool: numbers(10_000) }, []],
+    ['10,001 numbers', { dnisPool: numbers(10_001) }, ['spec.dnisPool DNIS_POOL_SIZE']],
+    ['0 numbers', { dnisPool: [] }, ['spec.dnisPool DNIS_POOL_SIZE']],
+    ['a 16-character number', { dnisPool: [{ number: '+491234567890123' }] }, []],
+    [
+      'a 17-character number',
+      { dnisPool: [{ number: '+4912345678901234' }] },
+      ['spec.dnisPool[0].number DNIS_FORMAT'],
+    ],
+    [
+      'a 32-character description',
+      { dnisPool: [{ number: '+18005555555', description: 'd'.repeat(32) }] },
+      [],
+    ],
+    [
+      'a 33-character description',
+      { dnisPool: [{ number: '+18005555555', description: 'd'.repeat(33) }] },
+      ['spec.dnisPool[0].description DNIS_DESCRIPTION_LENGTH'],
+    ],
+    [
+      'a 32-character description of emoji',
+      { dnisPool: [{ number: '+18005555555', description: '📞'.repeat(32) }] },
+      [],
+    ],
+  ])('%s', (_what, spec, expected) => {
+    expect(rulesOf({ ...base, ...spec })).toEqual(expected);
+  });
+});
+
+describe('validateGroupSpec rules', () => {
+  it('names the path, the value and the rule of every error at once', () => {
+    const errors = errorsOf({
+      dnisPool: [
+        { number: '+18005555554' },
+        { number: 18005555555 },
+        { number: '+999123456' },
+        { number: '18005555554', description: 'x'.repeat(40) },
+      ],
+      accessCode: { length: 20 },
+      expirySeconds: 5,
+    });
+    expect(errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'spec.dnisPool[1].number: number must be text, but is the number 18005555555; put it in quotes, e.g. "18005555555"',
+      'spec.dnisPool[3].description: description "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" is 40 characters long; at most 32 are allowed',
+      'spec.accessCode.length: accessCode.length is 20; it must be from 4 to 12 digits',
+      'spec.expirySeconds: expirySeconds is 5; it must be from 10 to 1800 seconds',
+      'spec.dnisPool[2].number: number "+999123456" does not start with a country calling code in use (for example 1 for the US and Canada, 44 for the UK); write the number in international form',
+      'spec.dnisPool[3].number: number "18005555554" is already in the pool at spec.dnisPool[0] (as "+18005555554"); each number may appear once',
+    ]);
+  });
+
+  it('treats 18005555555 and +18005555555 as the same number', () => {
+    expect(rulesOf({ dnisPool: [{ number: '18005555555' }, { number: '+18005555555' }] })).toEqual([
+      'spec.dnisPool[1].number DNIS_DUPLICATE',
+    ]);
+  });
+
+  it('suggests the right name for a misspelt field', () => {
+    const [error] = errorsOf({ ...base, uniqueDNIS: true });
+    expect(error).toMatchObject({ path: 'spec.uniqueDNIS', rule: 'UNKNOWN_FIELD' });
+    expect(error?.message).toContain('did you mean "uniqueDnis"?');
+  });
+
+  it('requires a pool from dnisPool or dnisPoolFrom', () => {
+    expect(rulesOf({})).toEqual(['spec.dnisPool DNIS_POOL_SIZE']);
+    expect(rulesOf({ dnisPoolFrom: { configMapKeyRef: { name: 'pool', key: 'pool.csv' } } })).toEqual([]);
+    expect(rulesOf({ dnisPoolFrom: { configMapKeyRef: { name: 'Bad_Name', key: 'pool.csv' } } })).toEqual([
+      'spec.dnisPoolFrom.configMapKeyRef.name DNIS_POOL_FROM',
+    ]);
+  });
+
+  it('refuses a spec that is not a mapping', () => {
+    expect(rulesOf('nope')).toEqual(['spec SCHEMA_TYPE']);
+    expect(rulesOf(null)).toEqual(['spec SCHEMA_TYPE']);
+  });
+
+  it.each([
+    ['groupName with a space', { groupName: 'auto insurance' }, 'GROUP_NAME_FORMAT'],
+    ['empty groupName', { groupName: '' }, 'GROUP_NAME_FORMAT'],
+  ])('refuses %s', (_what, spec, rule) => {
+    expect(errorsOf({ ...base, ...spec }).map((e) => e.rule)).toEqual([rule]);
+  });
+
+  it('refuses a group name another group uses, defaulting to metadata.name', () => {
+    const otherGroupNames = new Set(['auto_insurance', 'home']);
+    expect(rulesOf({ ...base, groupName: 'auto_insurance' }, { otherGroupNames })).toEqual([
+      'spec.groupName GROUP_NAME_TAKEN',
+    ]);
+    expect(rulesOf(base, { otherGroupNames, metadataName: 'home' })).toEqual([
+      'spec.groupName GROUP_NAME_TAKEN',
+    ]);
+    expect(rulesOf({ ...base, groupName: 'life' }, { otherGroupNames })).toEqual([]);
+  });
+
+  it('refuses a changed group name on update', () => {
+    const previousSpec = { ...base, groupName: 'before' };
+    expect(rulesOf({ ...base, groupName: 'after' }, { previousSpec })).toEqual([
+      'spec.groupName GROUP_NAME_IMMUTABLE',
+    ]);
+    expect(rulesOf({ ...base, groupName: 'before' }, { previousSpec })).toEqual([]);
+    expect(rulesOf({ ...base, groupName: 'web' }, { previousSpec: base, metadataName: 'web' })).toEqual([]);
+  });
+
+  it('re-checks only the numbers that changed since previousSpec, but still finds duplicates', () => {
+    const previousSpec = { dnisPool: [{ number: '+1800555' }] }; // admitted before the rule existed
+    expect(rulesOf({ dnisPool: [{ number: '+1800555' }, { number: '+1800556' }] }, { previousSpec })).toEqual(
+      ['spec.dnisPool[1].number DNIS_LENGTH'],
+    );
+    expect(rulesOf({ dnisPool: [{ number: '+1800555' }, { number: '1800555' }] }, { previousSpec })).toEqual([
+      'spec.dnisPool[1].number DNIS_LENGTH',
+    ]);
+  });
+});
+
+describe('validateGroupSpec warnings', () => {
+  const warningsOf = (spec: unknown) => validateGroupSpec(spec).warnings.map((w) => w.rule);
+
+  it.each([
+    [
+      'access codes off without unique DNIS',
+      { ...base, accessCode: { generate: false } },
+      ['CALLER_ID_ONLY_MATCHING'],
+    ],
+    ['unique DNIS with 3 numbers', { dnisPool: numbers(3), uniqueDnis: true }, ['SMALL_UNIQUE_POOL']],
+    ['unique DNIS with 10 numbers', { dnisPool: numbers(10), uniqueDnis: true }, []],
+    [
+      'a description with trailing spaces',
+      { dnisPool: [{ number: '+18005555555', description: 'Claims ' }] },
+      ['DESCRIPTION_WHITESPACE'],
+    ],
+    [
+      'an inline pool too big for client-side apply',
+      { dnisPool: numbers(5_000).map((e) => ({ ...e, description: 'd'.repeat(32) })) },
+      ['POOL_TOO_BIG_FOR_CLIENT_APPLY'],
+    ],
+    ['the guide example', base, []],
+  ])('%s', (_what, spec, expected) => {
+    expect(warningsOf(spec)).toEqual(expected);
+  });
+});
