@@ -1,0 +1,346 @@
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ResolvedGroup } from '../../api/src/index.ts';
+import { buildApp } from './app.ts';
+import { ApiKeyAuthenticator, hashApiKey, type ApiKeyConfig } from './auth.ts';
+import { SLOT_PREFIX } from './domain/index.ts';
+import { GroupRegistry } from './groups/index.ts';
+import { createMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { CallInService } from './service/call-in-service.ts';
+import { LiveView } from './service/live-view.ts';
+import { MemoryStore } from './store/index.ts';
+
+function group(name: string, over: Partial<ResolvedGroup> = {}, size = 3): ResolvedGroup {
+  return {
+    groupName: name,
+    accessCode: { generate: true, length: 6 },
+    expirySeconds: 30,
+    uniqueDnis: false,
+    dnisPool: Array.from({ length: size }, (_, i) => ({ number: `+1800555${String(1000 + i)}` })),
+    ...over,
+  };
+}
+
+interface Harness {
+  app: FastifyInstance;
+  store: MemoryStore;
+  clock: { now: number };
+  groups: GroupRegistry;
+}
+
+const open: Harness[] = [];
+afterEach(async () => {
+  for (const h of open.splice(0)) {
+    await h.app.close();
+    await h.store.close();
+  }
+});
+
+async function setup(
+  options: { groups?: ResolvedGroup[]; keys?: ApiKeyConfig[]; rate?: number; bodyLimit?: number } = {},
+): Promise<Harness> {
+  const clock = { now: Date.UTC(2030, 0, 1) };
+  const now = () => clock.now;
+  const store = new MemoryStore({ now, sweepIntervalMs: 3_600_000 });
+  const groups = new GroupRegistry();
+  for (const g of options.groups ?? [group('auto_insurance')]) groups.set(`test:${g.groupName}`, g);
+  const view = new LiveView({ now, historyMs: 3_600_000, historyMaxEntries: 1000 });
+  const metrics = createMetrics(groups, () => view);
+  await store.watch(SLOT_PREFIX, (e) => view.apply(e));
+  let seq = 0;
+  let r = 7;
+  const service = new CallInService({
+    store,
+    groups,
+    view,
+    random: { int: (max) => (r = (r * 31 + 17) % 1_000_003) % max },
+    now,
+    newId: () => `req${++seq}`,
+    observer: metrics.observer,
+  });
+  const app = buildApp({
+    service,
+    groups,
+    auth: new ApiKeyAuthenticator(options.keys ?? []),
+    rateLimiter: new RateLimiter(options.rate ?? 0, options.rate ?? 1, now),
+    metrics,
+    bodyLimitBytes: options.bodyLimit ?? 16_384,
+    isReady: () => ({ ready: view.synced }),
+  });
+  const h = { app, store, clock, groups };
+  open.push(h);
+  return h;
+}
+
+const json = (body: unknown) => ({
+  headers: { 'content-type': 'application/json' },
+  payload: JSON.stringify(body),
+});
+
+describe('the allocator API', () => {
+  it('creates a request and matches the incoming call once, returning the user data', async () => {
+    const { app } = await setup();
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/auto_insurance/requests',
+      headers: { 'content-type': 'application/json' },
+      payload: { callerNumber: '+1 4155550123'.replace(' ', ''), userData: { customer: 42 } },
+    });
+    expect(created.statusCode).toBe(201);
+    const r = created.json();
+    expect(r).toMatchObject({ groupName: 'auto_insurance', callerNumber: '+14155550123', expirySeconds: 30 });
+    expect(r.accessCode).toMatch(/^[1-9][0-9]{5}$/);
+
+    const match = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/match',
+        payload: { dialledNumber: r.number, accessCode: Number(r.accessCode) },
+      });
+    const first = await match();
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({
+      matchedBy: ['dnis', 'accessCode'],
+      request: { id: r.id, userData: { customer: 42 } },
+    });
+    const second = await match();
+    expect(second.statusCode).toBe(404);
+    expect(second.json().error.code).toBe('NO_MATCH');
+
+    const got = await app.inject({ method: 'GET', url: `/v1/requests/${r.id}` });
+    expect(got.json()).toMatchObject({
+      state: 'matched',
+      events: [{ type: 'created' }, { type: 'matched' }],
+    });
+  });
+
+  it('never hands a unique-DNIS number to two live requests and answers POOL_EXHAUSTED with Retry-After', async () => {
+    const { app, clock } = await setup({
+      groups: [group('unique', { uniqueDnis: true, accessCode: { generate: false, length: 6 } }, 3)],
+    });
+    const numbers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'POST', url: '/v1/groups/unique/requests', payload: {} });
+      expect(res.statusCode).toBe(201);
+      numbers.push(res.json().number);
+    }
+    expect(new Set(numbers).size).toBe(3);
+    clock.now += 10_000;
+    const full = await app.inject({ method: 'POST', url: '/v1/groups/unique/requests', payload: {} });
+    expect(full.statusCode).toBe(409);
+    expect(full.json().error.code).toBe('POOL_EXHAUSTED');
+    expect(full.headers['retry-after']).toBe('20');
+    clock.now += 20_000;
+    const again = await app.inject({ method: 'POST', url: '/v1/groups/unique/requests', payload: {} });
+    expect(again.statusCode).toBe(201);
+  });
+
+  it('frees a number when its request is cancelled, and lists live requests by caller', async () => {
+    const { app } = await setup({ groups: [group('one', { uniqueDnis: true }, 1)] });
+    const r = (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/groups/one/requests',
+        payload: { callerNumber: '+14155550123' },
+      })
+    ).json();
+    const list = await app.inject({
+      method: 'GET',
+      url: '/v1/groups/one/requests?callerNumber=%2B14155550123',
+    });
+    expect(list.json().requests.map((x: { id: string }) => x.id)).toEqual([r.id]);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/groups/one/requests', payload: {} })).statusCode,
+    ).toBe(409);
+    const cancel = await app.inject({ method: 'DELETE', url: `/v1/requests/${r.id}` });
+    expect(cancel.json()).toMatchObject({ state: 'cancelled', request: { id: r.id } });
+    expect((await app.inject({ method: 'DELETE', url: `/v1/requests/${r.id}` })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/groups/one/requests', payload: {} })).statusCode,
+    ).toBe(201);
+    const history = (await app.inject({ method: 'GET', url: '/v1/groups/one/history' })).json();
+    expect(history.requests[0]).toMatchObject({ state: 'cancelled', request: { id: r.id } });
+  });
+
+  it('requires a caller number when a group shares numbers without access codes, and keeps callers apart', async () => {
+    const { app } = await setup({
+      groups: [group('shared', { accessCode: { generate: false, length: 6 } }, 1)],
+    });
+    const none = await app.inject({ method: 'POST', url: '/v1/groups/shared/requests', payload: {} });
+    expect(none.statusCode).toBe(400);
+    expect(none.json().error.code).toBe('CALLER_NUMBER_REQUIRED');
+    const a = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/shared/requests',
+      payload: { callerNumber: '+14155550001' },
+    });
+    const b = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/shared/requests',
+      payload: { callerNumber: '+14155550002' },
+    });
+    expect([a.statusCode, b.statusCode]).toEqual([201, 201]);
+    const again = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/shared/requests',
+      payload: { callerNumber: '+14155550001' },
+    });
+    expect(again.statusCode).toBe(409);
+    const m = await app.inject({
+      method: 'POST',
+      url: '/v1/match',
+      payload: { dialledNumber: '+18005551000', callerNumber: '+14155550002' },
+    });
+    expect(m.json()).toMatchObject({ matchedBy: ['dnis', 'callerNumber'], request: { id: b.json().id } });
+  });
+
+  it('answers the GES-compatible route in the GES shape, with the access code as a JSON number', async () => {
+    const keys = [{ name: 'app', sha256: hashApiKey('secret-1'), scopes: ['request' as const] }];
+    const { app } = await setup({ keys });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/engagement/v3/call-in/requests/create',
+      headers: { 'x-api-key': 'secret-1' },
+      payload: { groupName: 'auto_insurance', fromPhoneNumber: '+14155550123', userData: { a: 'b' } },
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.status).toMatchObject({ code: 201, corrId: expect.any(String) });
+    expect(body.data).toMatchObject({
+      groupName: 'auto_insurance',
+      fromPhoneNumber: '+14155550123',
+      id: expect.any(String),
+    });
+    expect(typeof body.data.accessCode).toBe('number');
+    expect(String(body.data.accessCode)).toHaveLength(6);
+    expect(body.data.toPhoneNumber).toMatch(/^\+1800555/);
+    expect(new Date(body.data.expirationTime).toISOString()).toBe(body.data.expirationTime);
+
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/engagement/v3/call-in/requests/create',
+      headers: { 'x-api-key': 'secret-1' },
+      payload: { groupName: 'nope' },
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ status: { code: 404 }, error: { code: 'UNKNOWN_GROUP' } });
+  });
+
+  it('enforces API keys: missing or wrong → 401, missing scope or other group → 403', async () => {
+    const keys: ApiKeyConfig[] = [
+      { name: 'ivr', sha256: hashApiKey('ivr-key'), scopes: ['match'] },
+      { name: 'app', sha256: hashApiKey('app-key'), scopes: ['request', 'read'], groups: ['auto_insurance'] },
+    ];
+    const { app } = await setup({ keys, groups: [group('auto_insurance'), group('other')] });
+    const post = (url: string, key?: string) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+        payload: {},
+      });
+    expect((await post('/v1/groups/auto_insurance/requests')).json().error.code).toBe('UNAUTHENTICATED');
+    expect((await post('/v1/groups/auto_insurance/requests', 'nope')).statusCode).toBe(401);
+    expect((await post('/v1/groups/auto_insurance/requests', 'ivr-key')).json().error.code).toBe('FORBIDDEN');
+    expect((await post('/v1/groups/other/requests', 'app-key')).statusCode).toBe(403);
+    expect((await post('/v1/groups/auto_insurance/requests', 'app-key')).statusCode).toBe(201);
+    const groups = await app.inject({
+      method: 'GET',
+      url: '/v1/groups',
+      headers: { 'x-api-key': 'app-key' },
+    });
+    expect(groups.json().groups.map((g: { groupName: string }) => g.groupName)).toEqual(['auto_insurance']);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
+  it('maps invalid input, unknown groups, big bodies, rate limits and a dead store to their codes', async () => {
+    const { app, store } = await setup({ rate: 1, bodyLimit: 200 });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/auto_insurance/requests',
+      payload: { callerNumber: '12ab' },
+    });
+    expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'INVALID_INPUT']);
+    const limited = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/auto_insurance/requests',
+      payload: {},
+    });
+    expect([limited.statusCode, limited.json().error.code]).toEqual([429, 'RATE_LIMITED']);
+    expect(limited.headers['retry-after']).toBe('1');
+
+    const h2 = await setup({ bodyLimit: 200 });
+    const big = await h2.app.inject({
+      method: 'POST',
+      url: '/v1/groups/auto_insurance/requests',
+      ...json({ userData: { x: 'y'.repeat(500) } }),
+    });
+    expect([big.statusCode, big.json().error.code]).toEqual([413, 'BODY_TOO_LARGE']);
+    const unknown = await h2.app.inject({ method: 'POST', url: '/v1/groups/nope/requests', payload: {} });
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'UNKNOWN_GROUP']);
+    const noCriteria = await h2.app.inject({
+      method: 'POST',
+      url: '/v1/match',
+      payload: { dialledNumber: '+18005551000' },
+    });
+    expect(noCriteria.statusCode).toBe(400);
+    await h2.store.close();
+    const down = await h2.app.inject({
+      method: 'POST',
+      url: '/v1/groups/auto_insurance/requests',
+      payload: {},
+    });
+    expect([down.statusCode, down.json().error.code]).toEqual([503, 'STORE_UNAVAILABLE']);
+    await store.close();
+  });
+
+  it('refuses new requests for a removed group but still matches its live ones', async () => {
+    const { app, groups } = await setup();
+    const r = (
+      await app.inject({ method: 'POST', url: '/v1/groups/auto_insurance/requests', payload: {} })
+    ).json();
+    groups.delete('test:auto_insurance');
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/groups/auto_insurance/requests', payload: {} }))
+        .statusCode,
+    ).toBe(404);
+    const m = await app.inject({
+      method: 'POST',
+      url: '/v1/match',
+      payload: { dialledNumber: r.number, accessCode: r.accessCode },
+    });
+    expect(m.statusCode).toBe(200);
+  });
+
+  it('never hands out a number removed from the pool', async () => {
+    const { app, groups } = await setup({ groups: [group('g', { uniqueDnis: true }, 3)] });
+    groups.set('test:g', group('g', { uniqueDnis: true, dnisPool: [{ number: '+18005551002' }] }));
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'POST', url: '/v1/groups/g/requests', payload: {} });
+      if (i === 0) expect(res.json().number).toBe('+18005551002');
+      else expect(res.statusCode).toBe(409);
+    }
+  });
+
+  it('serves an OpenAPI document listing the routes, and Prometheus metrics', async () => {
+    const { app } = await setup();
+    await app.inject({ method: 'POST', url: '/v1/groups/auto_insurance/requests', payload: {} });
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/groups/{groupName}/requests',
+        '/v1/match',
+        '/v1/requests/{id}',
+        '/engagement/v3/call-in/requests/create',
+      ]),
+    );
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain(
+      'c2c_allocator_requests_total{group="auto_insurance",operation="create",outcome="created"} 1',
+    );
+    expect(metrics).toContain('c2c_allocator_pool_size{group="auto_insurance"} 3');
+    expect(metrics).toContain('c2c_allocator_numbers_in_use{group="auto_insurance"} 1');
+    expect(metrics).toContain('c2c_allocator_http_request_duration_seconds_bucket');
+  });
+});

@@ -1,0 +1,118 @@
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RouteOptions,
+} from 'fastify';
+import { requireScope, type ApiKeyAuthenticator, type Principal, type Scope } from './auth.ts';
+import { AllocatorCode, AllocatorError } from './errors.ts';
+import type { GroupRegistry } from './groups/index.ts';
+import type { AllocatorMetrics } from './metrics.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { toApiError } from './routes/errors.ts';
+import { gesCompatRoutes } from './routes/ges-compat.ts';
+import { matchRoutes } from './routes/match.ts';
+import { openApiDocument } from './routes/openapi.ts';
+import { requestsRoutes } from './routes/requests.ts';
+import type { CallInService } from './service/call-in-service.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifySchema {
+    /** One line for the OpenAPI document. */
+    summary?: string;
+  }
+  interface FastifyContextConfig {
+    /** The API key scope a route needs; routes without one (health, metrics, OpenAPI) are public. */
+    scope?: Scope;
+  }
+}
+
+export interface AppDeps {
+  service: CallInService;
+  groups: GroupRegistry;
+  auth: ApiKeyAuthenticator;
+  rateLimiter: RateLimiter;
+  metrics: AllocatorMetrics;
+  /** True once groups are loaded and the store's watch has delivered its snapshot, until draining. */
+  isReady: () => { ready: boolean; reason?: string };
+  bodyLimitBytes: number;
+  logger?: FastifyServerOptions['loggerInstance'];
+  version?: string;
+}
+
+/** The allocator's HTTP API, built without listening: main.ts listens, tests use `app.inject()`. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: deps.bodyLimitBytes,
+    return503OnClosing: true,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (r) => void routes.push(r));
+  app.decorateRequest('principal', undefined as unknown as Principal);
+
+  app.addHook('onRequest', async (req, reply) => {
+    (req as { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+    const scope = req.routeOptions.config?.scope;
+    if (!scope) return;
+    const header = req.headers['x-api-key'];
+    const bearer = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+    const presented = (Array.isArray(header) ? header[0] : header) ?? bearer;
+    req.principal = deps.auth.authenticate(presented);
+    requireScope(req.principal, scope);
+    const client = deps.auth.open ? `ip:${req.ip}` : `key:${req.principal.name}`;
+    const wait = deps.rateLimiter.take(client);
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait));
+      throw new AllocatorError(AllocatorCode.RateLimited, `too many requests; retry in ${wait} s`, {
+        details: { retryAfterSeconds: wait },
+      });
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const started = (req as { startedAt?: bigint }).startedAt;
+    if (started === undefined) return;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    deps.metrics.httpDuration.observe(
+      { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) },
+      seconds,
+    );
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body, headers } = toApiError(err, req.log);
+    void reply.code(status).headers(headers).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .code(404)
+      .send({ error: { code: AllocatorCode.NotFound, message: `no route ${req.method} ${req.url}` } });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = deps.isReady();
+    return reply
+      .code(r.ready ? 200 : 503)
+      .send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    return reply
+      .header('content-type', deps.metrics.registry.contentType)
+      .send(await deps.metrics.registry.metrics());
+  });
+  app.get('/openapi.json', async () => openApiDocument(routes, deps.version ?? '0.1.0'));
+
+  void app.register(requestsRoutes, { service: deps.service, groups: deps.groups });
+  void app.register(matchRoutes, { service: deps.service });
+  void app.register(gesCompatRoutes, { service: deps.service });
+  return app;
+}

@@ -1,0 +1,231 @@
+import { parseArgs } from 'node:util';
+
+export interface AllocatorConfig {
+  host: string;
+  port: number;
+  natsUrl: string | undefined;
+  natsBucket: string;
+  natsReplicas: number;
+  natsMarkerTtlMs: number;
+  natsCredsFile: string | undefined;
+  natsCaFile: string | undefined;
+  groupsDir: string | undefined;
+  groupsPollMs: number;
+  kubernetes: boolean;
+  kubeconfig: string | undefined;
+  /** undefined: all namespaces. */
+  namespace: string | undefined;
+  apiKeysFile: string | undefined;
+  insecureOpen: boolean;
+  bodyLimitBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  historySeconds: number;
+  historyMaxEntries: number;
+  drainDelayMs: number;
+  shutdownGraceMs: number;
+  printExamples: boolean;
+}
+
+interface Setting {
+  flag: string;
+  env: string;
+  type: 'string' | 'number' | 'boolean';
+  default?: string | number | boolean;
+  help: string;
+}
+
+/** Every setting, as a flag and an environment variable (the flag wins). */
+export const SETTINGS: Record<keyof AllocatorConfig, Setting> = {
+  host: { flag: 'host', env: 'C2C_HOST', type: 'string', default: '127.0.0.1', help: 'address to listen on' },
+  port: {
+    flag: 'port',
+    env: 'C2C_PORT',
+    type: 'number',
+    default: 8080,
+    help: 'port to listen on (0: any free port)',
+  },
+  natsUrl: {
+    flag: 'nats-url',
+    env: 'C2C_NATS_URL',
+    type: 'string',
+    help: 'NATS server URL; without it the in-memory store is used (one replica only)',
+  },
+  natsBucket: {
+    flag: 'nats-bucket',
+    env: 'C2C_NATS_BUCKET',
+    type: 'string',
+    default: 'c2c-allocator',
+    help: 'JetStream KV bucket',
+  },
+  natsReplicas: {
+    flag: 'nats-replicas',
+    env: 'C2C_NATS_REPLICAS',
+    type: 'number',
+    default: 1,
+    help: 'stream replicas when the bucket is created (3 in production)',
+  },
+  natsMarkerTtlMs: {
+    flag: 'nats-marker-ttl-ms',
+    env: 'C2C_NATS_MARKER_TTL_MS',
+    type: 'number',
+    default: 5000,
+    help: 'lifetime of expiry markers when the bucket is created',
+  },
+  natsCredsFile: {
+    flag: 'nats-creds-file',
+    env: 'C2C_NATS_CREDS_FILE',
+    type: 'string',
+    help: 'NATS credentials file (JWT + NKey seed)',
+  },
+  natsCaFile: {
+    flag: 'nats-ca-file',
+    env: 'C2C_NATS_CA_FILE',
+    type: 'string',
+    help: 'CA certificate to verify the NATS server (turns TLS on)',
+  },
+  groupsDir: {
+    flag: 'groups-dir',
+    env: 'C2C_GROUPS_DIR',
+    type: 'string',
+    help: 'folder of group files (YAML, or mounted group ConfigMaps)',
+  },
+  groupsPollMs: {
+    flag: 'groups-poll-ms',
+    env: 'C2C_GROUPS_POLL_MS',
+    type: 'number',
+    default: 5000,
+    help: 'how often the groups folder is re-read besides file events',
+  },
+  kubernetes: {
+    flag: 'kubernetes',
+    env: 'C2C_KUBERNETES',
+    type: 'boolean',
+    default: false,
+    help: 'watch group ConfigMaps in Kubernetes',
+  },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    type: 'string',
+    help: 'kubeconfig file (default: in-cluster or ~/.kube/config)',
+  },
+  namespace: {
+    flag: 'namespace',
+    env: 'C2C_NAMESPACE',
+    type: 'string',
+    help: 'namespace of the group ConfigMaps (default: all namespaces)',
+  },
+  apiKeysFile: {
+    flag: 'api-keys-file',
+    env: 'C2C_API_KEYS_FILE',
+    type: 'string',
+    help: 'YAML/JSON list of { name, sha256, scopes, groups? }',
+  },
+  insecureOpen: {
+    flag: 'insecure-open',
+    env: 'C2C_INSECURE_OPEN',
+    type: 'boolean',
+    default: false,
+    help: 'allow running without API keys on a non-loopback address',
+  },
+  bodyLimitBytes: {
+    flag: 'body-limit-bytes',
+    env: 'C2C_BODY_LIMIT_BYTES',
+    type: 'number',
+    default: 16384,
+    help: 'largest request body',
+  },
+  rateLimitPerSecond: {
+    flag: 'rate-limit-rps',
+    env: 'C2C_RATE_LIMIT_RPS',
+    type: 'number',
+    default: 500,
+    help: 'requests per second per API key (per address when open); 0 turns it off',
+  },
+  rateLimitBurst: {
+    flag: 'rate-limit-burst',
+    env: 'C2C_RATE_LIMIT_BURST',
+    type: 'number',
+    default: 1000,
+    help: 'requests allowed at once per client',
+  },
+  historySeconds: {
+    flag: 'history-seconds',
+    env: 'C2C_HISTORY_SECONDS',
+    type: 'number',
+    default: 3600,
+    help: 'how long ended requests stay in the history',
+  },
+  historyMaxEntries: {
+    flag: 'history-max-entries',
+    env: 'C2C_HISTORY_MAX_ENTRIES',
+    type: 'number',
+    default: 100000,
+    help: 'most requests kept in the history',
+  },
+  drainDelayMs: {
+    flag: 'drain-delay-ms',
+    env: 'C2C_DRAIN_DELAY_MS',
+    type: 'number',
+    default: 0,
+    help: 'on SIGTERM, answer not-ready this long before closing (let load balancers notice)',
+  },
+  shutdownGraceMs: {
+    flag: 'shutdown-grace-ms',
+    env: 'C2C_SHUTDOWN_GRACE_MS',
+    type: 'number',
+    default: 25000,
+    help: 'exit hard if shutdown takes longer',
+  },
+  printExamples: {
+    flag: 'print-examples',
+    env: 'C2C_PRINT_EXAMPLES',
+    type: 'boolean',
+    default: true,
+    help: 'print example curl calls at start',
+  },
+};
+
+export function usage(): string {
+  const lines = Object.values(SETTINGS).map((s) => {
+    const def = s.default === undefined ? '' : ` (default ${String(s.default)})`;
+    return `  --${s.flag}${s.type === 'boolean' ? '' : ' <value>'}  [${s.env}]  ${s.help}${def}`;
+  });
+  return `usage: node allocator/src/main.ts [options]\n${lines.join('\n')}\n`;
+}
+
+/** Flags, then environment, then defaults. Throws Error with a message for a bad value. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AllocatorConfig {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const s of Object.values(SETTINGS)) {
+    options[s.flag] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
+    if (s.type === 'boolean') options[`no-${s.flag}`] = { type: 'boolean' };
+  }
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(usage());
+    process.exit(0);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS)) {
+    let raw: string | boolean | undefined = values[s.flag] as string | boolean | undefined;
+    if (s.type === 'boolean' && values[`no-${s.flag}`]) raw = false;
+    raw ??= env[s.env];
+    if (raw === undefined || raw === '') {
+      out[key] = s.default;
+      continue;
+    }
+    if (s.type === 'number') {
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n < 0)
+        throw new Error(`--${s.flag} / ${s.env}: ${String(raw)} is not a non-negative number`);
+      out[key] = n;
+    } else if (s.type === 'boolean') {
+      out[key] = raw === true || raw === 'true' || raw === '1';
+    } else {
+      out[key] = raw;
+    }
+  }
+  return out as unknown as AllocatorConfig;
+}

@@ -1,0 +1,70 @@
+/** A live call-in request, as stored (JSON) in its slot key. */
+export interface CallInRequest {
+  /** Random, 128 bits, base64url. */
+  id: string;
+  groupName: string;
+  /** The number to dial, `+E.164`. */
+  number: string;
+  description?: string;
+  /** Digits, first one 1–9, when the group generates codes. */
+  accessCode?: string;
+  /** `+E.164`, when the caller gave one. */
+  callerNumber?: string;
+  userData?: Record<string, unknown>;
+  /** The group's uniqueDnis setting when the request was made: the number alone identifies it. */
+  uniqueDnis: boolean;
+  createdAtMs: number;
+  expiresAtMs: number;
+  /** The slot key that holds this request. */
+  key: string;
+}
+
+export type RequestOutcome = 'matched' | 'cancelled' | 'expired';
+
+/** What a remover writes into the removal marker, so every replica learns why a request ended. */
+export interface RemovalReason {
+  outcome: Exclude<RequestOutcome, 'expired'>;
+  id: string;
+  atMs: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeRecord(value: CallInRequest | RemovalReason): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/** Parses a stored request; null for anything that is not one (never throws). */
+export function decodeRequest(bytes: Uint8Array): CallInRequest | null {
+  try {
+    const v = JSON.parse(decoder.decode(bytes)) as Partial<CallInRequest>;
+    if (typeof v.id !== 'string' || typeof v.number !== 'string' || typeof v.groupName !== 'string')
+      return null;
+    if (typeof v.expiresAtMs !== 'number' || typeof v.createdAtMs !== 'number' || typeof v.key !== 'string')
+      return null;
+    return v as CallInRequest;
+  } catch {
+    return null;
+  }
+}
+
+export function decodeRemoval(bytes: Uint8Array): RemovalReason | null {
+  try {
+    const v = JSON.parse(decoder.decode(bytes)) as Partial<RemovalReason>;
+    if (
+      (v.outcome === 'matched' || v.outcome === 'cancelled') &&
+      typeof v.id === 'string' &&
+      typeof v.atMs === 'number'
+    ) {
+      return v as RemovalReason;
+    }
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+export function isLive(request: CallInRequest, nowMs: number): boolean {
+  return request.expiresAtMs > nowMs;
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { groupKey, slotKey } from './keys.ts';
+
+describe('KV keys', () => {
+  it('encode free-text group names into the characters KV keys allow', () => {
+    const key = slotKey('Auto insurance / été ✓', '+18005555555', { kind: 'code', accessCode: '123456' });
+    expect(key).toMatch(/^[-/_=.a-zA-Z0-9]+$/);
+    expect(key.endsWith('.18005555555.c123456')).toBe(true);
+    expect(groupKey('a')).not.toBe(groupKey('b'));
+  });
+
+  it('give each discriminator its own key', () => {
+    const keys = [
+      slotKey('g', '+1800', { kind: 'unique' }),
+      slotKey('g', '+1800', { kind: 'code', accessCode: '1234' }),
+      slotKey('g', '+1800', { kind: 'caller', callerNumber: '+1234' }),
+    ];
+    expect(new Set(keys).size).toBe(3);
+  });
+});

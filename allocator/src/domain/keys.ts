@@ -1,0 +1,32 @@
+/**
+ * KV key layout. Keys allow only `[-/_=.a-zA-Z0-9]`, so free-text group names are base64url-encoded.
+ *
+ *   s.<group>.<digits>.u           the one live request of a unique-DNIS number
+ *   s.<group>.<digits>.c<code>     a live request told apart by its access code
+ *   s.<group>.<digits>.p<digits>   a live request told apart by its caller number
+ *
+ * Each live request holds exactly one such "slot" key; its value is the request record.
+ */
+export const SLOT_PREFIX = 's.';
+
+export type Discriminator =
+  { kind: 'unique' } | { kind: 'code'; accessCode: string } | { kind: 'caller'; callerNumber: string };
+
+export function groupKey(groupName: string): string {
+  return Buffer.from(groupName, 'utf8').toString('base64url');
+}
+
+export function groupPrefix(groupName: string): string {
+  return `${SLOT_PREFIX}${groupKey(groupName)}.`;
+}
+
+export function slotKey(groupName: string, number: string, d: Discriminator): string {
+  const tail =
+    d.kind === 'unique' ? 'u' : d.kind === 'code' ? `c${d.accessCode}` : `p${digits(d.callerNumber)}`;
+  return `${groupPrefix(groupName)}${digits(number)}.${tail}`;
+}
+
+/** `+18005555555` → `18005555555`. */
+export function digits(e164: string): string {
+  return e164.replace(/^\+/, '');
+}

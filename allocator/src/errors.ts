@@ -1,0 +1,40 @@
+import { AppError } from '../../lib/src/index.ts';
+
+/** Every error code the allocator's HTTP API answers with (docs/allocator-errors.md). */
+export const AllocatorCode = {
+  InvalidInput: 'INVALID_INPUT',
+  CallerNumberRequired: 'CALLER_NUMBER_REQUIRED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  Forbidden: 'FORBIDDEN',
+  UnknownGroup: 'UNKNOWN_GROUP',
+  RequestNotFound: 'REQUEST_NOT_FOUND',
+  NoMatch: 'NO_MATCH',
+  NotFound: 'NOT_FOUND',
+  PoolExhausted: 'POOL_EXHAUSTED',
+  BodyTooLarge: 'BODY_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
+  RateLimited: 'RATE_LIMITED',
+  StoreUnavailable: 'STORE_UNAVAILABLE',
+  Internal: 'INTERNAL',
+} as const;
+export type AllocatorCode = (typeof AllocatorCode)[keyof typeof AllocatorCode];
+
+export class AllocatorError extends AppError<AllocatorCode> {}
+
+/** The one table from error code to HTTP status. */
+export const httpStatusOf: Record<AllocatorCode, number> = {
+  INVALID_INPUT: 400,
+  CALLER_NUMBER_REQUIRED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  UNKNOWN_GROUP: 404,
+  REQUEST_NOT_FOUND: 404,
+  NO_MATCH: 404,
+  NOT_FOUND: 404,
+  POOL_EXHAUSTED: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  STORE_UNAVAILABLE: 503,
+};

@@ -1,0 +1,3 @@
+export * from './registry.ts';
+export * from './dir-source.ts';
+export * from './config-map-source.ts';

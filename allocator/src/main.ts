@@ -1,0 +1,28 @@
+import { createLogger, errorMessage, onShutdownSignal } from '../../lib/src/index.ts';
+import { loadConfig, usage } from './config.ts';
+import { exampleCalls } from './examples.ts';
+import { createAllocator } from './server.ts';
+
+const log = createLogger('allocator');
+
+let config;
+try {
+  config = loadConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  process.stderr.write(`${errorMessage(err)}\n\n${usage()}`);
+  process.exit(2);
+}
+
+try {
+  const allocator = await createAllocator(config, log);
+  const address = await allocator.app.listen({ host: config.host, port: config.port });
+  log.info(
+    { address, store: allocator.store.kind, groups: allocator.groups.list().length },
+    'allocator listening',
+  );
+  if (config.printExamples) process.stdout.write(exampleCalls(address, allocator.groups.list()));
+  onShutdownSignal(() => allocator.close(), log, config.shutdownGraceMs);
+} catch (err) {
+  log.fatal({ err }, `allocator cannot start: ${errorMessage(err)}`);
+  process.exit(1);
+}

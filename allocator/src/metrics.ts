@@ -1,0 +1,100 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestOutcome } from './domain/index.ts';
+import type { GroupRegistry } from './groups/index.ts';
+import type { CallInObserver } from './service/call-in-service.ts';
+import type { LiveView } from './service/live-view.ts';
+
+export interface AllocatorMetrics {
+  registry: Registry;
+  observer: CallInObserver;
+  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  requestEnded(groupName: string, outcome: RequestOutcome): void;
+}
+
+/** Metrics on a dedicated registry; labels never carry numbers or request ids. */
+export function createMetrics(groups: GroupRegistry, view: () => LiveView | undefined): AllocatorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'c2c_allocator_' });
+  const requests = new Counter({
+    name: 'c2c_allocator_requests_total',
+    help: 'API operations by group, operation (create, match, cancel) and outcome',
+    labelNames: ['group', 'operation', 'outcome'],
+    registers: [registry],
+  });
+  const exhausted = new Counter({
+    name: 'c2c_allocator_pool_exhausted_total',
+    help: 'Create requests refused because every number of the group was in use',
+    labelNames: ['group'],
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'c2c_allocator_allocation_attempts_total',
+    help: 'Create-if-absent writes tried for successful allocations (divide by created for attempts per allocation)',
+    labelNames: ['group'],
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: 'c2c_allocator_request_ends_total',
+    help: 'Requests seen ending (matched, cancelled, expired) by this replica, whichever replica caused it',
+    labelNames: ['group', 'outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'c2c_allocator_numbers_in_use',
+    help: 'Numbers of the group holding at least one live request',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const v = view();
+      if (!v) return;
+      for (const g of groups.list())
+        this.set({ group: g.settings.groupName }, v.busyCount(g.settings.groupName));
+    },
+  });
+  new Gauge({
+    name: 'c2c_allocator_pool_size',
+    help: 'Numbers in the group pool',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of groups.list()) this.set({ group: g.settings.groupName }, g.pool.length);
+    },
+  });
+  new Gauge({
+    name: 'c2c_allocator_live_requests',
+    help: 'Live call-in requests per group',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [group, n] of view()?.liveCounts() ?? []) this.set({ group }, n);
+    },
+  });
+  const httpDuration = new Histogram({
+    name: 'c2c_allocator_http_request_duration_seconds',
+    help: 'HTTP request latency by route template, method and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return {
+    registry,
+    httpDuration,
+    requestEnded: (group, outcome) => ended.inc({ group, outcome }),
+    observer: {
+      created(group, n) {
+        requests.inc({ group, operation: 'create', outcome: 'created' });
+        attempts.inc({ group }, n);
+      },
+      exhausted(group) {
+        requests.inc({ group, operation: 'create', outcome: 'exhausted' });
+        exhausted.inc({ group });
+      },
+      matched: (group) => requests.inc({ group, operation: 'match', outcome: 'matched' }),
+      noMatch: () => requests.inc({ group: '', operation: 'match', outcome: 'no_match' }),
+      cancelled: (group) => requests.inc({ group, operation: 'cancel', outcome: 'cancelled' }),
+    },
+  };
+}

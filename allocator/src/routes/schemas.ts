@@ -1,0 +1,185 @@
+/** JSON Schemas shared by the routes (validation, serialization) and the OpenAPI document. */
+
+export const errorBody = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: { type: 'object', additionalProperties: true },
+      },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['error'],
+} as const;
+
+const phone = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 32,
+  description: 'E.164, e.g. +18005555555',
+} as const;
+const userData = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'Any JSON object; returned on match',
+} as const;
+
+export const requestView = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    groupName: { type: 'string' },
+    number: { type: 'string', description: 'The number to dial' },
+    description: { type: 'string' },
+    accessCode: { type: 'string', description: 'Digits; the first is never 0' },
+    callerNumber: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    userData,
+  },
+  required: ['id', 'groupName', 'number', 'createdAt', 'expiresAt'],
+} as const;
+
+export const createBody = {
+  type: 'object',
+  properties: { callerNumber: phone, userData },
+  additionalProperties: false,
+} as const;
+
+export const matchBody = {
+  type: 'object',
+  properties: {
+    dialledNumber: phone,
+    callerNumber: phone,
+    accessCode: { type: 'string', pattern: '^[0-9]{1,12}$', description: 'A JSON number is accepted too' },
+    groupName: { type: 'string', minLength: 1, description: 'Only match requests of this group' },
+  },
+  required: ['dialledNumber'],
+  additionalProperties: false,
+} as const;
+
+export const matchResponse = {
+  type: 'object',
+  properties: {
+    matchedBy: { type: 'array', items: { type: 'string', enum: ['dnis', 'accessCode', 'callerNumber'] } },
+    request: requestView,
+  },
+  required: ['matchedBy', 'request'],
+} as const;
+
+const historyEvent = {
+  type: 'object',
+  properties: {
+    type: { type: 'string', enum: ['created', 'matched', 'cancelled', 'expired'] },
+    at: { type: 'string' },
+  },
+  required: ['type', 'at'],
+} as const;
+
+export const requestState = {
+  type: 'object',
+  properties: {
+    state: { type: 'string', enum: ['live', 'matched', 'cancelled', 'expired'] },
+    request: requestView,
+    events: { type: 'array', items: historyEvent },
+  },
+  required: ['state', 'request'],
+} as const;
+
+export const liveList = {
+  type: 'object',
+  properties: { requests: { type: 'array', items: requestView } },
+  required: ['requests'],
+} as const;
+
+export const historyList = {
+  type: 'object',
+  properties: {
+    requests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          state: requestState.properties.state,
+          request: requestView,
+          events: requestState.properties.events,
+        },
+        required: ['state', 'request', 'events'],
+      },
+    },
+  },
+  required: ['requests'],
+} as const;
+
+export const groupList = {
+  type: 'object',
+  properties: {
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          groupName: { type: 'string' },
+          uniqueDnis: { type: 'boolean' },
+          generateAccessCode: { type: 'boolean' },
+          accessCodeLength: { type: 'integer' },
+          expirySeconds: { type: 'integer' },
+          poolSize: { type: 'integer' },
+          numbersInUse: { type: 'integer' },
+          liveRequests: { type: 'integer' },
+        },
+      },
+    },
+  },
+  required: ['groups'],
+} as const;
+
+export const groupParams = {
+  type: 'object',
+  properties: { groupName: { type: 'string', minLength: 1, maxLength: 253 } },
+  required: ['groupName'],
+} as const;
+
+export const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+  required: ['id'],
+} as const;
+
+export const gesCreateBody = {
+  type: 'object',
+  properties: {
+    groupName: { type: 'string', minLength: 1 },
+    fromPhoneNumber: phone,
+    userData,
+  },
+  required: ['groupName'],
+} as const;
+
+export const gesCreateResponse = {
+  type: 'object',
+  properties: {
+    status: {
+      type: 'object',
+      properties: { code: { type: 'integer' }, message: { type: 'string' }, corrId: { type: 'string' } },
+      required: ['code', 'message', 'corrId'],
+    },
+    data: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        toPhoneNumber: { type: 'string' },
+        groupName: { type: 'string' },
+        expirationTime: { type: 'string', format: 'date-time' },
+        accessCode: { type: 'integer', description: 'A JSON number, as GES SDKs read it' },
+        fromPhoneNumber: { type: 'string' },
+      },
+      required: ['id', 'toPhoneNumber', 'groupName', 'expirationTime'],
+    },
+  },
+  required: ['status', 'data'],
+} as const;

@@ -1,0 +1,132 @@
+import {
+  StoreCode,
+  StoreError,
+  type CoordinationStore,
+  type StoreEntry,
+  type StoreEvent,
+  type StoreWatch,
+} from './store.ts';
+
+interface Slot {
+  value: Uint8Array;
+  revision: number;
+  expiresAtMs: number;
+}
+
+export interface MemoryStoreOptions {
+  /** Milliseconds since the epoch; injected so tests can move time. */
+  now?: () => number;
+  /** How often expired keys are swept and announced to watchers. */
+  sweepIntervalMs?: number;
+}
+
+/**
+ * The in-process store: the same semantics as the NATS store, for one replica only (nothing is
+ * shared between processes). Expired keys are dropped on access and announced by a periodic sweep.
+ */
+export class MemoryStore implements CoordinationStore {
+  readonly kind = 'memory' as const;
+  readonly #slots = new Map<string, Slot>();
+  readonly #watchers = new Set<{ prefix: string; onEvent: (e: StoreEvent) => void }>();
+  readonly #now: () => number;
+  readonly #timer: NodeJS.Timeout;
+  #revision = 0;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 200);
+    this.#timer.unref();
+  }
+
+  async create(key: string, value: Uint8Array, ttlSeconds: number): Promise<number> {
+    this.#check();
+    if (this.#live(key))
+      throw new StoreError(StoreCode.KeyExists, `key ${key} is live`, { details: { key } });
+    const revision = ++this.#revision;
+    const copy = Uint8Array.from(value);
+    this.#slots.set(key, { value: copy, revision, expiresAtMs: this.#now() + ttlSeconds * 1000 });
+    this.#emit({ type: 'put', key, value: copy, revision });
+    return revision;
+  }
+
+  async get(key: string): Promise<StoreEntry | null> {
+    this.#check();
+    const slot = this.#live(key);
+    return slot ? { key, value: slot.value, revision: slot.revision } : null;
+  }
+
+  async remove(key: string, revision: number, reason: Uint8Array): Promise<number> {
+    this.#check();
+    const slot = this.#live(key);
+    if (!slot || slot.revision !== revision) {
+      throw new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, {
+        details: { key },
+      });
+    }
+    this.#slots.delete(key);
+    const removedAt = ++this.#revision;
+    this.#emit({ type: 'removed', key, revision: removedAt, reason: Uint8Array.from(reason) });
+    return removedAt;
+  }
+
+  async list(prefix: string): Promise<StoreEntry[]> {
+    this.#check();
+    const out: StoreEntry[] = [];
+    for (const key of [...this.#slots.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      const slot = this.#live(key);
+      if (slot) out.push({ key, value: slot.value, revision: slot.revision });
+    }
+    return out;
+  }
+
+  async watch(prefix: string, onEvent: (event: StoreEvent) => void): Promise<StoreWatch> {
+    this.#check();
+    onEvent({ type: 'snapshot', entries: await this.list(prefix) });
+    const watcher = { prefix, onEvent };
+    this.#watchers.add(watcher);
+    return { stop: async () => void this.#watchers.delete(watcher) };
+  }
+
+  healthy(): boolean {
+    return !this.#closed;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#watchers.clear();
+  }
+
+  /** Drops every expired key and tells watchers; runs on a timer, callable from tests. */
+  sweep(): void {
+    const now = this.#now();
+    for (const [key, slot] of this.#slots) {
+      if (slot.expiresAtMs <= now) {
+        this.#slots.delete(key);
+        this.#emit({ type: 'expired', key, revision: ++this.#revision });
+      }
+    }
+  }
+
+  #live(key: string): Slot | undefined {
+    const slot = this.#slots.get(key);
+    if (slot && slot.expiresAtMs <= this.#now()) {
+      this.#slots.delete(key);
+      this.#emit({ type: 'expired', key, revision: ++this.#revision });
+      return undefined;
+    }
+    return slot;
+  }
+
+  #emit(event: Exclude<StoreEvent, { type: 'snapshot' }>): void {
+    for (const w of this.#watchers) {
+      if (event.key.startsWith(w.prefix)) w.onEvent(event);
+    }
+  }
+
+  #check(): void {
+    if (this.#closed) throw new StoreError(StoreCode.Unavailable, 'the memory store is closed');
+  }
+}

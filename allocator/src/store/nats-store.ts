@@ -1,0 +1,380 @@
+import {
+  jetstream,
+  jetstreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+} from '@nats-io/jetstream';
+import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import {
+  connect,
+  credsAuthenticator,
+  headers,
+  TimeoutError,
+  type NatsConnection,
+} from '@nats-io/transport-node';
+import { errorMessage, type Logger } from '../../../lib/src/index.ts';
+import {
+  StoreCode,
+  StoreError,
+  type CoordinationStore,
+  type StoreEntry,
+  type StoreEvent,
+  type StoreWatch,
+} from './store.ts';
+
+export interface NatsStoreOptions {
+  /** e.g. `nats://127.0.0.1:4222`; user and password may be given in the URL. */
+  url: string;
+  /** Content of a NATS credentials file (JWT + NKey seed). */
+  credentials?: Uint8Array;
+  /** CA certificate file to verify the server; turns TLS on. */
+  caFile?: string;
+  bucket: string;
+  /** Stream replicas when the bucket is created here (R1 for development, R3 in production). */
+  replicas?: number;
+  /** How long the server keeps the marker it writes when a key expires (ms, at least 1000). */
+  markerTtlMs?: number;
+  /** How long a removal marker lives before the key's subject is empty again (seconds). */
+  tombstoneTtlSeconds?: number;
+  /** Wait for a JetStream acknowledgement this long before reading the key back (ms). */
+  timeoutMs?: number;
+  connectionName?: string;
+  log: Logger;
+}
+
+/** nats-server release that introduced per-message TTL (ADR-43). */
+const MIN_SERVER_VERSION = [2, 11, 0] as const;
+
+/**
+ * The coordination store on NATS JetStream KV: history 1, per-message TTL (`Nats-TTL`) equal to the
+ * request's expiry, create-if-absent for leases, and compare-and-set (expected last subject sequence)
+ * for removal. A lost acknowledgement is resolved by reading the key back.
+ */
+export class NatsStore implements CoordinationStore {
+  readonly kind = 'nats' as const;
+  readonly #nc: NatsConnection;
+  readonly #kv: KV;
+  readonly #js: JetStreamClient;
+  readonly #bucket: string;
+  readonly #log: Logger;
+  readonly #tombstoneTtl: string;
+  readonly #timeoutMs: number;
+  #connected = true;
+  /** Watches to restart with a fresh snapshot after a reconnection (their consumers may be gone). */
+  readonly #restartOnReconnect = new Set<() => void>();
+
+  private constructor(nc: NatsConnection, kv: KV, options: NatsStoreOptions) {
+    this.#nc = nc;
+    this.#kv = kv;
+    this.#js = jetstream(nc, { timeout: options.timeoutMs ?? 5_000 });
+    this.#bucket = options.bucket;
+    this.#log = options.log;
+    this.#tombstoneTtl = `${Math.max(1, options.tombstoneTtlSeconds ?? 5)}s`;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    void this.#followStatus();
+  }
+
+  /**
+   * Connects, checks that the server and the bucket support per-message TTL (creating the bucket when
+   * it is missing) and returns the store. Throws `STORE_UNSUPPORTED` or `STORE_UNAVAILABLE`.
+   */
+  static async open(options: NatsStoreOptions): Promise<NatsStore> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: options.url,
+        name: options.connectionName ?? 'c2c-allocator',
+        maxReconnectAttempts: -1,
+        timeout: 10_000,
+        // No stack capture per request: measurable CPU at thousands of requests a second.
+        noAsyncTraces: true,
+        ...(options.credentials ? { authenticator: credsAuthenticator(options.credentials) } : {}),
+        ...(options.caFile ? { tls: { caFile: options.caFile } } : {}),
+      });
+    } catch (err) {
+      throw new StoreError(
+        StoreCode.Unavailable,
+        `cannot connect to NATS at ${redactUrl(options.url)}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    try {
+      const version = nc.info?.version ?? '0.0.0';
+      if (compareVersions(version, MIN_SERVER_VERSION) < 0) {
+        throw new StoreError(
+          StoreCode.Unsupported,
+          `nats-server ${version} has no per-message TTL; the allocator needs nats-server ${MIN_SERVER_VERSION.join('.')} or newer`,
+          { details: { serverVersion: version } },
+        );
+      }
+      const kv = await openBucket(nc, options);
+      return new NatsStore(nc, kv, options);
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(
+        StoreCode.Unavailable,
+        `cannot open the KV bucket ${options.bucket}: ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  async create(key: string, value: Uint8Array, ttlSeconds: number): Promise<number> {
+    this.#failFastWhenDisconnected('create');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#kv.create(key, value, `${Math.max(1, Math.ceil(ttlSeconds))}s`);
+      } catch (err) {
+        if (isWrongLastSequence(err)) {
+          // Either live, or a tombstone expired between the client's two steps: look once more.
+          if (attempt < 2 && (await this.get(key)) === null) continue;
+          throw new StoreError(StoreCode.KeyExists, `key ${key} is live`, { details: { key } });
+        }
+        if (err instanceof TimeoutError || isTimeout(err)) {
+          // Lost acknowledgement: the write may have landed. The key says.
+          const entry = await this.get(key);
+          if (entry && sameBytes(entry.value, value)) return entry.revision;
+          if (entry) throw new StoreError(StoreCode.KeyExists, `key ${key} is live`, { details: { key } });
+        }
+        throw this.#unavailable('create', err);
+      }
+    }
+  }
+
+  async get(key: string): Promise<StoreEntry | null> {
+    const entry = await this.#rawGet(key);
+    return entry && isLivePut(entry) ? { key, value: entry.value, revision: entry.revision } : null;
+  }
+
+  async remove(key: string, revision: number, reason: Uint8Array): Promise<number> {
+    this.#failFastWhenDisconnected('remove');
+    const h = headers();
+    h.set('KV-Operation', 'PURGE');
+    h.set('Nats-Rollup', 'sub');
+    try {
+      const ack = await this.#js.publish(`$KV.${this.#bucket}.${key}`, reason, {
+        headers: h,
+        expect: { lastSubjectSequence: revision },
+        ttl: this.#tombstoneTtl,
+        timeout: this.#timeoutMs,
+      });
+      return ack.seq;
+    } catch (err) {
+      if (isWrongLastSequence(err)) {
+        throw new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, {
+          details: { key },
+        });
+      }
+      if (err instanceof TimeoutError || isTimeout(err)) {
+        const entry = await this.#rawGet(key);
+        if (entry && !isLivePut(entry) && sameBytes(entry.value, reason)) return entry.revision;
+        if (!entry || entry.revision !== revision) {
+          throw new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, {
+            details: { key },
+          });
+        }
+      }
+      throw this.#unavailable('remove', err);
+    }
+  }
+
+  async list(prefix: string): Promise<StoreEntry[]> {
+    try {
+      const keys: string[] = [];
+      for await (const k of await this.#kv.keys(`${prefix}>`)) keys.push(k);
+      const entries = await Promise.all(keys.map((k) => this.get(k)));
+      return entries.filter((e): e is StoreEntry => e !== null);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw this.#unavailable('list', err);
+    }
+  }
+
+  async watch(prefix: string, onEvent: (event: StoreEvent) => void): Promise<StoreWatch> {
+    let stopped = false;
+    let current: { stop(): void } | undefined;
+    // Updates first, then the snapshot: nothing written in between is missed, and the receiver drops
+    // what is older than the snapshot by revision. Resolves with the end of the watch.
+    const start = async (): Promise<{ ended: Promise<void> }> => {
+      const iter = await this.#kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
+      current = iter;
+      const buffered: StoreEvent[] = [];
+      let synced = false;
+      const pump = (async () => {
+        for await (const e of iter) {
+          const event = toEvent(e);
+          if (synced) onEvent(event);
+          else buffered.push(event);
+        }
+      })();
+      try {
+        onEvent({ type: 'snapshot', entries: await this.list(prefix) });
+      } catch (err) {
+        iter.stop();
+        throw err;
+      }
+      synced = true;
+      for (const event of buffered) onEvent(event);
+      return { ended: pump };
+    };
+    const restartLoop = async (ended: Promise<void>) => {
+      for (;;) {
+        await ended.catch((err: unknown) => this.#log.warn({ err }, 'KV watch failed'));
+        if (stopped) return;
+        this.#log.warn('KV watch ended; restarting with a fresh snapshot');
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 1_000));
+          if (stopped) return;
+          try {
+            ended = (await start()).ended;
+            break;
+          } catch (err) {
+            this.#log.warn({ err }, 'KV watch restart failed; retrying');
+          }
+        }
+      }
+    };
+    let first: Promise<void>;
+    try {
+      first = (await start()).ended;
+    } catch (err) {
+      throw err instanceof StoreError ? err : this.#unavailable('watch', err);
+    }
+    void restartLoop(first);
+    const restart = () => current?.stop();
+    this.#restartOnReconnect.add(restart);
+    return {
+      stop: async () => {
+        stopped = true;
+        this.#restartOnReconnect.delete(restart);
+        current?.stop();
+      },
+    };
+  }
+
+  healthy(): boolean {
+    return this.#connected && !this.#nc.isClosed();
+  }
+
+  async close(): Promise<void> {
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+
+  async #rawGet(key: string): Promise<KvEntry | null> {
+    this.#failFastWhenDisconnected('get');
+    try {
+      return await this.#kv.get(key);
+    } catch (err) {
+      throw this.#unavailable('get', err);
+    }
+  }
+
+  async #followStatus(): Promise<void> {
+    for await (const s of this.#nc.status()) {
+      if (s.type === 'disconnect') {
+        this.#connected = false;
+        this.#log.warn('NATS connection lost; reconnecting');
+      } else if (s.type === 'reconnect') {
+        this.#connected = true;
+        this.#log.info('NATS connection restored; restarting watches');
+        for (const restart of this.#restartOnReconnect) restart();
+      }
+    }
+  }
+
+  /** While the connection is down, answer at once instead of waiting for a request timeout. */
+  #failFastWhenDisconnected(op: string): void {
+    if (!this.healthy()) throw new StoreError(StoreCode.Unavailable, `NATS KV ${op}: not connected to NATS`);
+  }
+
+  #unavailable(op: string, err: unknown): StoreError {
+    return new StoreError(StoreCode.Unavailable, `NATS KV ${op} failed: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+async function openBucket(nc: NatsConnection, options: NatsStoreOptions): Promise<KV> {
+  const jsm = await jetstreamManager(nc);
+  const kvm = new Kvm(nc);
+  const stream = `KV_${options.bucket}`;
+  let exists = true;
+  try {
+    const info = await jsm.streams.info(stream);
+    const c = info.config;
+    if (c.allow_msg_ttl !== true || !c.subject_delete_marker_ttl) {
+      throw new StoreError(
+        StoreCode.Unsupported,
+        `the KV bucket ${options.bucket} was created without per-message TTL (allow_msg_ttl, subject_delete_marker_ttl); ` +
+          'delete it or choose another bucket name, and the allocator creates one with markerTTL',
+        { details: { bucket: options.bucket } },
+      );
+    }
+    if (c.max_msgs_per_subject !== 1) {
+      throw new StoreError(
+        StoreCode.Unsupported,
+        `the KV bucket ${options.bucket} keeps history ${c.max_msgs_per_subject}; the allocator needs history 1`,
+        { details: { bucket: options.bucket } },
+      );
+    }
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) exists = false;
+    else throw err;
+  }
+  if (exists) return kvm.open(options.bucket);
+  return kvm.create(options.bucket, {
+    history: 1,
+    markerTTL: Math.max(1_000, options.markerTtlMs ?? 5_000),
+    replicas: options.replicas ?? 1,
+  });
+}
+
+function toEvent(e: KvEntry): StoreEvent {
+  if (isLivePut(e)) return { type: 'put', key: e.key, value: e.value, revision: e.revision };
+  // Our removals carry a reason; the server's expiry markers carry none.
+  if (e.value.length > 0) return { type: 'removed', key: e.key, revision: e.revision, reason: e.value };
+  return { type: 'expired', key: e.key, revision: e.revision };
+}
+
+/** A live value: a PUT with data (markers the client cannot classify arrive as empty PUTs). */
+function isLivePut(e: KvEntry): boolean {
+  return e.operation === 'PUT' && e.value.length > 0;
+}
+
+function isWrongLastSequence(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
+  );
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'TimeoutError' || err.cause instanceof TimeoutError);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export function compareVersions(version: string, min: readonly number[]): number {
+  const parts = version
+    .replace(/^v/, '')
+    .split(/[.-]/)
+    .map((p) => Number.parseInt(p, 10));
+  for (let i = 0; i < min.length; i++) {
+    const d = (Number.isFinite(parts[i]) ? (parts[i] as number) : 0) - (min[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

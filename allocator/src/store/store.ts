@@ -1,0 +1,71 @@
+import { AppError } from '../../../lib/src/index.ts';
+
+/**
+ * The coordination store: a key-value store with per-key TTL, create-if-absent and compare-and-set
+ * removal. Two implementations share this contract (test/contract/store.contract.ts): NATS JetStream
+ * KV for any number of replicas, and an in-process memory store for a single replica.
+ *
+ * Keys use only `[-/_=.a-zA-Z0-9]` and `.` separates tokens (see domain/keys.ts).
+ */
+export interface CoordinationStore {
+  /** Which implementation, for logs and `/readyz`. */
+  readonly kind: 'memory' | 'nats';
+  /**
+   * Writes `value` under `key` only if no live value is there, with a TTL after which the key is
+   * removed by the store itself. Returns the new revision. Throws `STORE_KEY_EXISTS` if the key is live.
+   */
+  create(key: string, value: Uint8Array, ttlSeconds: number): Promise<number>;
+  /** The live value of `key`, or null when absent, removed or expired. */
+  get(key: string): Promise<StoreEntry | null>;
+  /**
+   * Removes `key` only if its revision is still `revision` (compare-and-set). `reason` travels to
+   * watchers. Returns the revision of the removal. Throws `STORE_CONFLICT` when the key changed or is gone.
+   */
+  remove(key: string, revision: number, reason: Uint8Array): Promise<number>;
+  /** Every live entry whose key starts with `prefix` (a whole token prefix, ending in `.`). */
+  list(prefix: string): Promise<StoreEntry[]>;
+  /**
+   * Calls `onEvent` with a `snapshot` of the live entries under `prefix`, then with every later
+   * change. After a reconnection a new `snapshot` replaces the old one. Every event carries the
+   * revision it was written at, so a receiver can drop stale ones.
+   */
+  watch(prefix: string, onEvent: (event: StoreEvent) => void): Promise<StoreWatch>;
+  /** True while the store can serve requests. */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+export interface StoreEntry {
+  key: string;
+  value: Uint8Array;
+  revision: number;
+}
+
+export type StoreEvent =
+  | { type: 'snapshot'; entries: StoreEntry[] }
+  | { type: 'put'; key: string; value: Uint8Array; revision: number }
+  /** A compare-and-set removal; `reason` is what the remover passed. */
+  | { type: 'removed'; key: string; revision: number; reason: Uint8Array }
+  /** The store removed the key when its TTL ran out. */
+  | { type: 'expired'; key: string; revision: number };
+
+export interface StoreWatch {
+  stop(): Promise<void>;
+}
+
+export const StoreCode = {
+  /** create: the key holds a live value. */
+  KeyExists: 'STORE_KEY_EXISTS',
+  /** remove: the key's revision changed, or the key is gone. */
+  Conflict: 'STORE_CONFLICT',
+  /** The store cannot be reached or did not answer in time. */
+  Unavailable: 'STORE_UNAVAILABLE',
+  /** The server or bucket lacks a feature this service needs (per-message TTL). */
+  Unsupported: 'STORE_UNSUPPORTED',
+} as const;
+export type StoreCode = (typeof StoreCode)[keyof typeof StoreCode];
+
+export class StoreError extends AppError<StoreCode> {}
+
+/** Shortest TTL a store accepts (NATS per-message TTL has one-second resolution). */
+export const MIN_TTL_SECONDS = 1;

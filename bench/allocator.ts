@@ -1,0 +1,405 @@
+/**
+ * Allocator benchmark, loopback only, about a minute: raw NATS KV concurrent create/s, allocations/s
+ * through the HTTP API with 1 and 2 replicas, and p50/p99 latency at half of the peak.
+ * Writes bench/results/allocator.json and bench/results/allocator.md.
+ *
+ *   npm run bench:allocator
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { ManagedProcess } from '../test/harness/managed-process.ts';
+import { NatsServer } from '../test/harness/nats-server.ts';
+import { freePort } from '../test/harness/ports.ts';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const root = path.resolve(import.meta.dirname, '..');
+
+const work = await mkdtemp(path.join(tmpdir(), 'c2c-bench-'));
+const logDir = path.join(work, 'logs');
+await mkdir(logDir, { recursive: true });
+const nats = new NatsServer(path.join(work, 'nats'), logDir, { name: 'bench-nats' });
+const processes: ManagedProcess[] = [];
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+/** Closed loop: `concurrency` workers calling `op` as fast as they can for `ms`. */
+async function closedLoop(
+  concurrency: number,
+  ms: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<{ ok: number; failed: number; perSecond: number }> {
+  const end = Date.now() + ms;
+  let ok = 0;
+  let failed = 0;
+  let n = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        if (await op(n++)) ok++;
+        else failed++;
+      }
+    }),
+  );
+  return { ok, failed, perSecond: Math.round(ok / ((Date.now() - started) / 1000)) };
+}
+
+/** Open loop: `rate` calls a second for `ms`, whatever the answers; latency of each. */
+async function openLoop(
+  rate: number,
+  ms: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<{ sent: number; ok: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+  const latencies: number[] = [];
+  const pending: Promise<void>[] = [];
+  let ok = 0;
+  let n = 0;
+  const started = performance.now();
+  const tickMs = 2;
+  while (performance.now() - started < ms) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (n < due) {
+      const t0 = performance.now();
+      pending.push(
+        op(n++).then((success) => {
+          latencies.push(performance.now() - t0);
+          if (success) ok++;
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  await Promise.all(pending);
+  latencies.sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    sent: n,
+    ok,
+    p50Ms: round(quantile(latencies, 0.5)),
+    p99Ms: round(quantile(latencies, 0.99)),
+    maxMs: round(latencies.at(-1) ?? NaN),
+  };
+}
+
+/**
+ * A lean HTTP/1.1 keep-alive client (one request at a time per connection, like wrk), so the load
+ * generator takes as little of the machine's CPU as possible from the servers it measures.
+ */
+class Connection {
+  #socket: net.Socket;
+  #buffer: Buffer = Buffer.alloc(0);
+  #waiting: ((status: number) => void) | undefined;
+  #ready: Promise<void>;
+
+  constructor(url: URL) {
+    this.#socket = net.connect({ host: url.hostname, port: Number(url.port) });
+    this.#socket.setNoDelay(true);
+    this.#ready = new Promise((resolve, reject) => {
+      this.#socket.once('connect', () => resolve());
+      this.#socket.once('error', reject);
+    });
+    this.#socket.on('data', (chunk: Buffer) => {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+      this.#parse();
+    });
+    this.#socket.on('error', () => this.#waiting?.(0));
+  }
+
+  async request(raw: Buffer): Promise<number> {
+    await this.#ready;
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+      this.#socket.write(raw);
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+
+  #parse(): void {
+    const end = this.#buffer.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const head = this.#buffer.subarray(0, end).toString('latin1');
+    const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.#buffer.length < end + 4 + length) return;
+    this.#buffer = this.#buffer.subarray(end + 4 + length);
+    const status = Number(head.slice(9, 12));
+    const done = this.#waiting;
+    this.#waiting = undefined;
+    done?.(status);
+  }
+}
+
+/** A pool of connections spread over the replicas; `post` uses a free one. */
+class LoadClient {
+  #free: Connection[] = [];
+  #all: Connection[] = [];
+  #queue: ((c: Connection) => void)[] = [];
+  #raw: Buffer;
+
+  constructor(urls: string[], connections: number, route: string, body: string) {
+    for (let i = 0; i < connections; i++) {
+      const c = new Connection(new URL(urls[i % urls.length] as string));
+      this.#all.push(c);
+      this.#free.push(c);
+    }
+    this.#raw = Buffer.from(
+      `POST ${route} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+
+  async post(): Promise<number> {
+    const c = this.#free.pop() ?? (await new Promise<Connection>((resolve) => this.#queue.push(resolve)));
+    const status = await c.request(this.#raw);
+    const next = this.#queue.shift();
+    if (next) next(c);
+    else this.#free.push(c);
+    return status;
+  }
+
+  close(): void {
+    for (const c of this.#all) c.close();
+  }
+}
+
+async function startAllocators(count: number, bucket: string, groupsDir: string): Promise<string[]> {
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    const p = new ManagedProcess(
+      `${bucket}-${i}`,
+      process.execPath,
+      [
+        path.join(root, 'allocator/src/main.ts'),
+        '--port',
+        String(port),
+        '--nats-url',
+        nats.info.url,
+        '--nats-bucket',
+        bucket,
+        '--groups-dir',
+        groupsDir,
+        '--rate-limit-rps',
+        '0',
+        '--no-print-examples',
+      ],
+      logDir,
+      { ...process.env, LOG_LEVEL: 'warn' },
+    );
+    processes.push(p);
+    const url = `http://127.0.0.1:${port}`;
+    for (let t = 0; ; t++) {
+      if (p.hasExited) throw new Error(`allocator exited; see ${p.logFile}`);
+      if (
+        await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      if (t > 300) throw new Error('allocator not ready in 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    urls.push(url);
+  }
+  return urls;
+}
+
+async function stopAllocators(): Promise<void> {
+  await Promise.all(processes.splice(0).map((p) => p.stop()));
+}
+
+async function attemptsPerAllocation(urls: string[], group: string): Promise<number> {
+  let attempts = 0;
+  let created = 0;
+  for (const u of urls) {
+    const text = await (await fetch(`${u}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`c2c_allocator_allocation_attempts_total{group="${group}"}`))
+        attempts += Number(line.split(' ').pop());
+      if (
+        line.startsWith(`c2c_allocator_requests_total{group="${group}",operation="create",outcome="created"}`)
+      )
+        created += Number(line.split(' ').pop());
+    }
+  }
+  return Math.round((attempts / created) * 100) / 100;
+}
+
+const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+
+try {
+  await nats.start();
+  const groupsDir = path.join(work, 'groups');
+  await mkdir(groupsDir);
+  const pool = (base: number, n: number) =>
+    Array.from({ length: n }, (_, i) => `+1800${String(base + i).padStart(7, '0')}`).join('\n');
+  await writeFile(
+    path.join(groupsDir, 'bench.yaml'),
+    `apiVersion: v1
+kind: ConfigMap
+metadata: { name: shared-pool }
+data:
+  pool.csv: |
+    number,description
+${pool(1_000_000, 10_000).replace(/^/gm, '    ').replace(/$/gm, ',')}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: unique-pool }
+data:
+  pool.csv: |
+    number,description
+${pool(2_000_000, 10_000).replace(/^/gm, '    ').replace(/$/gm, ',')}
+---
+apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata: { name: shared }
+spec:
+  dnisPoolFrom: { configMapKeyRef: { name: shared-pool, key: pool.csv } }
+  accessCode: { generate: true, length: 8 }
+  expirySeconds: 300
+---
+apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata: { name: unique }
+spec:
+  dnisPoolFrom: { configMapKeyRef: { name: unique-pool, key: pool.csv } }
+  accessCode: { generate: true, length: 6 }
+  uniqueDnis: true
+  expirySeconds: 300
+`,
+  );
+
+  // 1. Raw KV: concurrent creates of fresh keys with a per-message TTL, as an allocation does; with the
+  // client's defaults, and with the option the allocator uses (noAsyncTraces: no stack per request).
+  const value = new TextEncoder().encode(
+    JSON.stringify({
+      id: 'x'.repeat(22),
+      number: '+18005550000',
+      accessCode: '12345678',
+      expiresAtMs: Date.now(),
+    }),
+  );
+  const rawKv = async (noAsyncTraces: boolean) => {
+    const nc = await connect({ servers: nats.info.url, noAsyncTraces });
+    const kv = await new Kvm(nc).create(`bench-raw-${noAsyncTraces}`, { history: 1, markerTTL: 5_000 });
+    const create = (prefix: string) => (i: number) =>
+      kv.create(`${prefix}.${i}`, value, '300s').then(
+        () => true,
+        () => false,
+      );
+    await closedLoop(CONCURRENCY, 1_000, create('warm'));
+    const r = await closedLoop(CONCURRENCY, DURATION_MS, create('raw'));
+    await nc.close();
+    return r;
+  };
+  const rawDefault = await rawKv(false);
+  const raw = await rawKv(true);
+  console.log(`raw KV create: ${raw.perSecond}/s (client defaults: ${rawDefault.perSecond}/s)`);
+
+  const body = JSON.stringify({ callerNumber: '+14155550123', userData: { customer: 'c-42' } });
+  type Latency = Awaited<ReturnType<typeof openLoop>> & { ratePerSecond: number };
+  const peaks: Record<number, number> = {};
+  const latencies: Record<number, Latency> = {};
+  let urls2: string[] = [];
+  for (const replicas of [1, 2]) {
+    const urls = await startAllocators(replicas, `bench-api-${replicas}`, groupsDir);
+    // 2. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
+    const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
+    const create = () => client.post().then((s) => s === 201);
+    await closedLoop(CONCURRENCY, 1_000, create);
+    const r = await closedLoop(CONCURRENCY, DURATION_MS, create);
+    client.close();
+    peaks[replicas] = r.perSecond;
+    console.log(`HTTP allocations, ${replicas} replica(s): ${r.perSecond}/s (${r.failed} failed)`);
+    // 3. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
+    const half = Math.round(r.perSecond / 2);
+    const latClient = new LoadClient(urls, 256, '/v1/groups/shared/requests', body);
+    const lat = await openLoop(half, DURATION_MS, () => latClient.post().then((s) => s === 201));
+    latClient.close();
+    latencies[replicas] = { ratePerSecond: half, ...lat };
+    console.log(`  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms`);
+    if (replicas === 2) urls2 = urls;
+    else await stopAllocators();
+  }
+
+  // 4. Unique DNIS under contention: attempts per allocation with a random start.
+  const uniqClient = new LoadClient(urls2, CONCURRENCY, '/v1/groups/unique/requests', body);
+  const uniq = await closedLoop(CONCURRENCY, 2_000, () => uniqClient.post().then((s) => s === 201));
+  uniqClient.close();
+  const attempts = await attemptsPerAllocation(urls2, 'unique');
+  console.log(`unique DNIS, 2 replicas: ${uniq.perSecond}/s, ${attempts} create attempts per allocation`);
+  await stopAllocators();
+
+  const api1 = { perSecond: peaks[1] as number };
+  const api2 = { perSecond: peaks[2] as number };
+  const lat1 = latencies[1] as Latency;
+  const lat2 = latencies[2] as Latency;
+  const report = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      node: process.version,
+      loadAverageAtStart: loadAtStart,
+    },
+    settings: {
+      durationMs: DURATION_MS,
+      concurrency: CONCURRENCY,
+      loopback: true,
+      natsServer: 'single node, JetStream file store',
+    },
+    rawKvCreatePerSecond: raw.perSecond,
+    rawKvCreatePerSecondClientDefaults: rawDefault.perSecond,
+    httpAllocationsPerSecond: { replicas1: api1.perSecond, replicas2: api2.perSecond },
+    latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
+    uniqueDnis: { perSecond: uniq.perSecond, attemptsPerAllocation: attempts, poolSize: 10_000 },
+    targets: {
+      allocationsAtLeastHalfOfRawKv: Math.max(api1.perSecond, api2.perSecond) >= 0.5 * raw.perSecond,
+      p99Below10msAtHalfPeak: Math.min(lat1.p99Ms, lat2.p99Ms) < 10,
+    },
+  };
+  await mkdir(path.join(root, 'bench/results'), { recursive: true });
+  await writeFile(path.join(root, 'bench/results/allocator.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(
+    path.join(root, 'bench/results/allocator.md'),
+    `# Allocator benchmark
+
+${report.date}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}, load average at start
+${loadAtStart.join(' / ')} (other work on the machine shares the CPUs); loopback, one nats-server,
+${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Command: \`npm run bench:allocator\`.
+
+| measurement | result |
+| --- | --- |
+| raw NATS KV concurrent create (per-message TTL), client option noAsyncTraces as in the allocator | ${raw.perSecond}/s |
+| raw NATS KV concurrent create, client defaults | ${rawDefault.perSecond}/s |
+| allocations through the HTTP API, 1 replica | ${api1.perSecond}/s (${Math.round((api1.perSecond / raw.perSecond) * 100)} % of raw KV) |
+| allocations through the HTTP API, 2 replicas | ${api2.perSecond}/s (${Math.round((api2.perSecond / raw.perSecond) * 100)} % of raw KV) |
+| latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms |
+| latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms |
+| unique DNIS, 10,000 numbers, 2 replicas | ${uniq.perSecond}/s, ${attempts} create attempts per allocation |
+
+Targets: allocations/s ≥ 0.5 × raw KV create/s: **${report.targets.allocationsAtLeastHalfOfRawKv ? 'met' : 'missed'}**;
+p99 < 10 ms at half of peak: **${report.targets.p99Below10msAtHalfPeak ? 'met' : 'missed'}**.
+
+The load generator runs in one Node process on the same machine as the servers, so all figures share
+the CPUs; the raw KV figures are measured with the same client library and concurrency. The targets
+are judged against the faster raw figure.
+`,
+  );
+  console.log('wrote bench/results/allocator.json and bench/results/allocator.md');
+} finally {
+  await stopAllocators().catch(() => undefined);
+  await nats.stop();
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,199 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupPrefix } from '../../../allocator/src/domain/index.ts';
+import { connectNats, eventually, harness, uniqueName } from '../../harness/context.ts';
+import { AllocatorProcess } from './allocator-process.ts';
+
+const EXPIRY_SECONDS = 10;
+
+function groupYaml(name: string, size: number, base: number, extra: string): string {
+  const pool = Array.from(
+    { length: size },
+    (_, i) => `    - { number: '+1800${String(base + i).padStart(7, '0')}' }`,
+  ).join('\n');
+  return `apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata:
+  name: ${name}
+spec:
+  dnisPool:
+${pool}
+  expirySeconds: ${EXPIRY_SECONDS}
+${extra}
+---
+`;
+}
+
+/** Every live lease of a group, straight from the KV bucket. */
+async function liveLeases(
+  kv: KV,
+  group: string,
+): Promise<Array<{ key: string; number: string; id: string }>> {
+  const out = [];
+  for await (const key of await kv.keys(`${groupPrefix(group)}>`)) {
+    const e = await kv.get(key);
+    if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
+    const v = e.json<{ number: string; id: string; expiresAtMs: number }>();
+    if (v.expiresAtMs > Date.now()) out.push({ key, number: v.number, id: v.id });
+  }
+  return out;
+}
+
+describe('several allocator replicas on one nats-server', () => {
+  const bucket = uniqueName('replicas');
+  let dir: string;
+  let replicas: AllocatorProcess[] = [];
+  let nc: NatsConnection;
+  let kv: KV;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'c2c-replicas-'));
+    await writeFile(
+      path.join(dir, 'groups.yaml'),
+      groupYaml('unique-pool', 20, 1000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
+        groupYaml('kill-pool', 30, 2000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
+        groupYaml('shared', 2, 3000, '  uniqueDnis: false\n  accessCode: { generate: true, length: 4 }'),
+    );
+    const logDir = path.join(harness().workDir, 'logs');
+    const args = [
+      '--nats-url',
+      harness().natsUrl,
+      '--nats-bucket',
+      bucket,
+      '--groups-dir',
+      dir,
+      '--rate-limit-rps',
+      '0',
+      '--nats-marker-ttl-ms',
+      '1000',
+    ];
+    replicas = await Promise.all(
+      [1, 2, 3].map((i) => AllocatorProcess.start(`${bucket}-allocator-${i}`, args, logDir)),
+    );
+    nc = await connectNats();
+    kv = await new Kvm(nc).open(bucket);
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(replicas.map((r) => r.stop()));
+    await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`).catch(() => undefined);
+    await nc.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const create = (i: number, group: string) =>
+    (replicas[i % replicas.length] as AllocatorProcess).post(`/v1/groups/${group}/requests`, {});
+
+  it('never holds a unique number twice under 64 requests in flight, refuses once full, and frees numbers on expiry', async () => {
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => create(i, 'unique-pool')));
+    const ok = results.filter((r) => r.status === 201);
+    const full = results.filter((r) => r.status === 409);
+    expect(ok).toHaveLength(20);
+    expect(full).toHaveLength(44);
+    for (const r of full) expect(r.body.error.code).toBe('POOL_EXHAUSTED');
+    expect(new Set(ok.map((r) => r.body.number)).size).toBe(20);
+
+    const leases = await liveLeases(kv, 'unique-pool');
+    expect(leases).toHaveLength(20);
+    expect(new Set(leases.map((l) => l.number)).size).toBe(20);
+    expect(new Set(leases.map((l) => l.id))).toEqual(new Set(ok.map((r) => r.body.id)));
+    for (const r of replicas) {
+      await eventually(
+        'every replica to see 20 live requests',
+        async () => (await r.get('/v1/groups/unique-pool/requests')).requests.length === 20,
+      );
+    }
+    const again = await create(0, 'unique-pool');
+    expect(again.status).toBe(409);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // Real expiry (NATS per-message TTL) frees every number again.
+    await eventually(
+      'the leases to expire',
+      async () => (await liveLeases(kv, 'unique-pool')).length === 0,
+      30_000,
+      250,
+    );
+    await eventually(
+      'a number to be free again',
+      async () => (await create(1, 'unique-pool')).status === 201,
+      30_000,
+      250,
+    );
+    const refill = await Promise.all(Array.from({ length: 64 }, (_, i) => create(i, 'unique-pool')));
+    expect(refill.filter((r) => r.status === 201)).toHaveLength(19);
+    const after = await liveLeases(kv, 'unique-pool');
+    expect(new Set(after.map((l) => l.number)).size).toBe(after.length);
+    expect(after).toHaveLength(20);
+  });
+
+  it('lets exactly one of two racing matches for one request win', async () => {
+    for (let round = 0; round < 5; round++) {
+      const created = await create(round, 'shared');
+      expect(created.status).toBe(201);
+      const body = { dialledNumber: created.body.number, accessCode: created.body.accessCode };
+      const [a, b] = await Promise.all([
+        (replicas[0] as AllocatorProcess).post('/v1/match', body),
+        (replicas[1] as AllocatorProcess).post('/v1/match', body),
+      ]);
+      expect([a.status, b.status].sort()).toEqual([200, 404]);
+      const winner = a.status === 200 ? a : b;
+      expect(winner.body.request.id).toBe(created.body.id);
+    }
+  });
+
+  it('leaks no lease when a replica is SIGKILLed mid-load, and the others keep serving', async () => {
+    const victim = replicas[2] as AllocatorProcess;
+    const survivors = replicas.slice(0, 2);
+    const load = Promise.all(
+      Array.from({ length: 48 }, (_, i) =>
+        (i % 3 === 2 ? victim : (survivors[i % 2] as AllocatorProcess))
+          .post('/v1/groups/kill-pool/requests', {})
+          .catch(() => ({ status: 0, body: {}, headers: new Headers() })),
+      ),
+    );
+    victim.process.killNow();
+    const results = await load;
+    await victim.process.exited;
+    replicas = survivors.concat([]);
+    const served = results.filter((r) => r.status === 201 || r.status === 409);
+    expect(served.length).toBeGreaterThanOrEqual(32);
+    const held = await liveLeases(kv, 'kill-pool');
+    expect(new Set(held.map((l) => l.number)).size).toBe(held.length);
+
+    await eventually(
+      "every lease to expire, the dead replica's too",
+      async () => (await liveLeases(kv, 'kill-pool')).length === 0,
+      30_000,
+      250,
+    );
+    await eventually('survivors to see the pool free', async () => {
+      for (const r of survivors)
+        if ((await r.get('/v1/groups/kill-pool/requests')).requests.length !== 0) return false;
+      return true;
+    });
+    const refill = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (survivors[i % 2] as AllocatorProcess).post('/v1/groups/kill-pool/requests', {}),
+      ),
+    );
+    expect(refill.filter((r) => r.status === 201)).toHaveLength(30);
+    expect(refill.filter((r) => r.status === 409)).toHaveLength(10);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const r = replicas.shift() as AllocatorProcess;
+    const inFlight = Promise.all(
+      Array.from({ length: 8 }, () => r.post('/v1/groups/shared/requests', {}).catch(() => undefined)),
+    );
+    r.process.signal('SIGTERM');
+    expect(await r.process.exited).toBe(0);
+    await inFlight;
+    await r.stop();
+  });
+});
