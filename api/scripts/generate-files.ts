@@ -141,8 +141,10 @@ export async function loadSchema(root = repoRoot): Promise<JsonObject> {
 /** Every generated file, keyed by its path relative to the repository root. */
 export async function generateFiles(root = repoRoot): Promise<Record<string, string>> {
   const schema = await loadSchema(root);
+  const crd = renderCrd(schema);
   return {
-    'crds/clicktocall.dev_clicktocallingroups.yaml': renderCrd(schema),
+    'crds/clicktocall.dev_clicktocallingroups.yaml': crd,
+    'charts/click-to-call-in/files/crds/clicktocall.dev_clicktocallingroups.yaml': crd,
     'api/generated/types.ts': await renderTypes(schema),
     'api/generated/validate-spec.js': renderValidator(schema),
     'api/generated/validate-spec.d.ts': `${header('//')}${validatorTypes}`,

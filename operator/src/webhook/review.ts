@@ -1,0 +1,97 @@
+/**
+ * AdmissionReview v1 in, AdmissionReview v1 out, for ClickToCallInGroup CREATE and UPDATE: pure, no
+ * I/O. The caller looks up the other groups' names and the CSV behind spec.dnisPoolFrom.
+ */
+import { GROUP_API, resolveGroup, validateGroupSpec, type Issue } from '../../../api/src/index.ts';
+import { describeIssues } from '../controller/conditions.ts';
+
+export interface AdmissionRequest {
+  uid: string;
+  kind?: { group?: string; version?: string; kind?: string };
+  operation?: string;
+  namespace?: string;
+  name?: string;
+  object?: { metadata?: { name?: string; namespace?: string; generateName?: string }; spec?: unknown };
+  oldObject?: { metadata?: { name?: string }; spec?: unknown } | null;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: { code: number; reason?: string; message: string };
+  warnings?: string[];
+}
+
+export interface AdmissionReviewOut {
+  apiVersion: 'admission.k8s.io/v1';
+  kind: 'AdmissionReview';
+  response: AdmissionResponse;
+}
+
+/** Denials list at most this many problems (the rest are counted). */
+export const MAX_LISTED_PROBLEMS = 200;
+
+/** Reads an AdmissionReview body; a string says why it is not one (answer 400). */
+export function parseAdmissionReview(body: unknown): AdmissionRequest | string {
+  if (body === null || typeof body !== 'object') return 'the body is not a JSON object';
+  const review = body as { apiVersion?: unknown; kind?: unknown; request?: unknown };
+  if (review.kind !== 'AdmissionReview') return 'kind must be AdmissionReview';
+  if (review.apiVersion !== 'admission.k8s.io/v1') return 'apiVersion must be admission.k8s.io/v1';
+  const request = review.request as AdmissionRequest | undefined;
+  if (!request || typeof request !== 'object') return 'request is missing';
+  if (typeof request.uid !== 'string' || request.uid === '') return 'request.uid is missing';
+  return request;
+}
+
+export function admissionReview(response: AdmissionResponse): AdmissionReviewOut {
+  return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
+}
+
+export interface ReviewContext {
+  /** groupName of every other group (not this one). */
+  otherGroupNames: ReadonlySet<string>;
+  /** The CSV behind spec.dnisPoolFrom, when it could be read. */
+  csvPool?: { text: string; source: string };
+  /** Why the CSV could not be read (a warning: the operator checks again when it appears). */
+  csvUnreadable?: string;
+}
+
+/** Whether this request is one the group validator should judge. */
+export function isGroupWrite(request: AdmissionRequest): boolean {
+  const kindOk = request.kind?.group === GROUP_API.group && request.kind?.kind === GROUP_API.kind;
+  return kindOk && (request.operation === 'CREATE' || request.operation === 'UPDATE');
+}
+
+function warningText(issue: Issue): string {
+  return issue.message.includes(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
+}
+
+/** Judges a CREATE or UPDATE of a group: every problem with its path in the denial, warnings always. */
+export function reviewGroup(request: AdmissionRequest, ctx: ReviewContext): AdmissionResponse {
+  if (!isGroupWrite(request)) return { uid: request.uid, allowed: true };
+  const spec = request.object?.spec;
+  const metadataName = request.object?.metadata?.name ?? request.name ?? '';
+  const options = {
+    metadataName,
+    otherGroupNames: ctx.otherGroupNames,
+    previousSpec: request.operation === 'UPDATE' ? request.oldObject?.spec : undefined,
+  };
+  const result = ctx.csvPool
+    ? resolveGroup(spec, { ...options, csvPool: ctx.csvPool })
+    : validateGroupSpec(spec, options);
+  const warnings = result.warnings.map(warningText);
+  if (ctx.csvUnreadable) warnings.push(ctx.csvUnreadable);
+  if (result.errors.length === 0) {
+    return { uid: request.uid, allowed: true, ...(warnings.length ? { warnings } : {}) };
+  }
+  const count = result.errors.length;
+  const message =
+    `ClickToCallInGroup "${metadataName}" is invalid (${count} problem${count === 1 ? '' : 's'}): ` +
+    describeIssues(result.errors, MAX_LISTED_PROBLEMS);
+  return {
+    uid: request.uid,
+    allowed: false,
+    status: { code: 422, reason: 'Invalid', message },
+    ...(warnings.length ? { warnings } : {}),
+  };
+}

@@ -1,0 +1,288 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GroupConfigMap, decodeGroupConfig } from '../../../api/src/index.ts';
+import { KubeClient, isNotFound, loadKubeConfig, type KubeObject } from '../../../lib/src/kube/index.ts';
+import { eventually, harness, kubectl, useNamespace } from '../../harness/context.ts';
+import { OperatorProcess, installCrd } from './operator-process.ts';
+
+const ns = useNamespace('operator');
+const operators: OperatorProcess[] = [];
+let kube: KubeClient;
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+interface Group extends KubeObject {
+  spec: Record<string, unknown>;
+  status?: {
+    observedGeneration?: number;
+    poolSize?: number;
+    configMapName?: string;
+    conditions?: Condition[];
+  };
+}
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+const groupsRef = () => ({
+  group: 'clicktocall.dev',
+  version: 'v1alpha1',
+  plural: 'clicktocallingroups',
+  namespace: ns.name,
+});
+const cmRef = () => ({ group: '', version: 'v1', plural: 'configmaps', namespace: ns.name });
+
+async function apply(obj: object): Promise<void> {
+  const result = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: JSON.stringify(obj) });
+  expect(result.code, result.stderr).toBe(0);
+}
+
+function group(name: string, spec: Record<string, unknown>) {
+  return {
+    apiVersion: 'clicktocall.dev/v1alpha1',
+    kind: 'ClickToCallInGroup',
+    metadata: { name, namespace: ns.name },
+    spec,
+  };
+}
+
+async function readGroup(name: string): Promise<Group> {
+  return kube.get<Group>({ ...groupsRef(), name });
+}
+
+const ready = (g: Group) => g.status?.conditions?.find((c) => c.type === 'Ready');
+
+/** Waits until the group's status describes its current generation and Ready has `status`. */
+async function waitForReady(name: string, status: 'True' | 'False'): Promise<Group> {
+  return eventually(`${name} Ready=${status}`, async () => {
+    const g = await readGroup(name);
+    const c = ready(g);
+    return g.status?.observedGeneration === g.metadata?.generation && c?.status === status ? g : undefined;
+  });
+}
+
+async function readConfigMap(name: string): Promise<ConfigMap | undefined> {
+  return kube.get<ConfigMap>({ ...cmRef(), name }).catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+}
+
+function operatorArgs(): string[] {
+  return [
+    `--namespace=${ns.name}`,
+    `--lease-namespace=${ns.name}`,
+    '--leader-elect',
+    '--lease-duration-seconds=3',
+    '--renew-deadline-seconds=2',
+    '--retry-period-seconds=0.5',
+    '--no-webhook',
+  ];
+}
+
+async function startOperator(name: string): Promise<OperatorProcess> {
+  const op = await OperatorProcess.start(name, operatorArgs());
+  operators.push(op);
+  await op.waitReady();
+  return op;
+}
+
+beforeAll(async () => {
+  kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
+  await installCrd();
+});
+
+afterAll(async () => {
+  await Promise.all(operators.map((op) => op.stop()));
+  kube?.close();
+});
+
+describe('the operator', () => {
+  let op: OperatorProcess;
+
+  it('publishes a new group as a ConfigMap and reports Ready with observedGeneration', async () => {
+    op = await startOperator('operator-a');
+    await apply(
+      group('sales', {
+        groupName: 'sales_line',
+        dnisPool: [{ number: '+18005555554', description: 'Claims' }, { number: '18005555555' }],
+        accessCode: { generate: true, length: 8 },
+        expirySeconds: 60,
+      }),
+    );
+    const g = await waitForReady('sales', 'True');
+    expect(g.status).toMatchObject({ poolSize: 2, configMapName: 'sales-click-to-call-in' });
+    expect(ready(g)).toMatchObject({ reason: 'Reconciled', observedGeneration: g.metadata?.generation });
+
+    const cm = await readConfigMap('sales-click-to-call-in');
+    expect(cm?.metadata?.labels?.[GroupConfigMap.roleLabel]).toBe(GroupConfigMap.roleValue);
+    expect(cm?.metadata?.annotations?.[GroupConfigMap.groupNameAnnotation]).toBe('sales_line');
+    expect(cm?.metadata?.annotations?.[GroupConfigMap.contentHashAnnotation]).toMatch(
+      /^sha256:[0-9a-f]{64}$/,
+    );
+    expect(cm?.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({
+        kind: 'ClickToCallInGroup',
+        name: 'sales',
+        uid: g.metadata?.uid,
+        controller: true,
+      }),
+    ]);
+    expect(decodeGroupConfig(cm?.data ?? {})).toEqual({
+      groupName: 'sales_line',
+      accessCode: { generate: true, length: 8 },
+      expirySeconds: 60,
+      uniqueDnis: false,
+      dnisPool: [{ number: '+18005555554', description: 'Claims' }, { number: '+18005555555' }],
+    });
+  });
+
+  it('follows an update of pool and settings and advances observedGeneration', async () => {
+    const before = await readGroup('sales');
+    await apply(
+      group('sales', {
+        groupName: 'sales_line',
+        dnisPool: [
+          { number: '+18005555554', description: 'Claims' },
+          { number: '+442079460000' },
+          { number: '+18005555556' },
+        ],
+        accessCode: { generate: false },
+        expirySeconds: 120,
+        uniqueDnis: true,
+      }),
+    );
+    const g = await eventually('the new generation to be observed', async () => {
+      const now = await readGroup('sales');
+      return (now.metadata?.generation ?? 0) > (before.metadata?.generation ?? 0) &&
+        now.status?.observedGeneration === now.metadata?.generation &&
+        ready(now)?.status === 'True'
+        ? now
+        : undefined;
+    });
+    expect(g.status?.poolSize).toBe(3);
+    const cm = await readConfigMap('sales-click-to-call-in');
+    const decoded = decodeGroupConfig(cm?.data ?? {});
+    expect(decoded).toMatchObject({
+      accessCode: { generate: false, length: 6 },
+      expirySeconds: 120,
+      uniqueDnis: true,
+    });
+    expect(decoded.dnisPool.map((e) => e.number)).toEqual(['+18005555554', '+442079460000', '+18005555556']);
+  });
+
+  it('reports a bad line of a CSV pool source, then recovers when the ConfigMap is fixed', async () => {
+    await apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'bulk-pool' },
+      data: { 'pool.csv': 'number,description\n+18005550100,Front desk\n+18005550101\n' },
+    });
+    await apply(group('bulk', { dnisPoolFrom: { configMapKeyRef: { name: 'bulk-pool', key: 'pool.csv' } } }));
+    const failed = await waitForReady('bulk', 'False');
+    expect(ready(failed)?.reason).toBe('InvalidDnisPool');
+    expect(ready(failed)?.message).toContain('line 3');
+    expect(await readConfigMap('bulk-click-to-call-in')).toBeUndefined();
+
+    await apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'bulk-pool' },
+      data: { 'pool.csv': 'number,description\n+18005550100,Front desk\n+18005550101,\n' },
+    });
+    const fixed = await waitForReady('bulk', 'True');
+    expect(fixed.status?.poolSize).toBe(2);
+    const cm = await eventually('the bulk ConfigMap', () => readConfigMap('bulk-click-to-call-in'));
+    expect(decodeGroupConfig(cm.data ?? {}).dnisPool).toEqual([
+      { number: '+18005550100', description: 'Front desk' },
+      { number: '+18005550101' },
+    ]);
+  });
+
+  it('refuses to publish a second group with the same groupName', async () => {
+    await apply(group('sales-copy', { groupName: 'sales_line', dnisPool: [{ number: '+18005550199' }] }));
+    const dup = await waitForReady('sales-copy', 'False');
+    expect(ready(dup)?.reason).toBe('DuplicateGroupName');
+    expect(ready(dup)?.message).toContain(`${ns.name}/sales`);
+    expect(await readConfigMap('sales-copy-click-to-call-in')).toBeUndefined();
+    const events = await kubectl([
+      'get',
+      'events',
+      '-n',
+      ns.name,
+      '--field-selector',
+      'involvedObject.name=sales-copy',
+      '-o',
+      'json',
+    ]);
+    expect(JSON.parse(events.stdout).items.map((e: { reason: string }) => e.reason)).toContain(
+      'DuplicateGroupName',
+    );
+  });
+
+  it('writes nothing to unchanged objects after a restart', async () => {
+    const versions = async () => {
+      const groups = await kube.list({ ...groupsRef() });
+      const cms = await kube.list(
+        { ...cmRef() },
+        { labelSelector: `${GroupConfigMap.roleLabel}=${GroupConfigMap.roleValue}` },
+      );
+      return Object.fromEntries(
+        [...groups.items, ...cms.items].map((o) => [
+          `${o.kind ?? ''}/${o.metadata?.name}`,
+          o.metadata?.resourceVersion,
+        ]),
+      );
+    };
+    const before = await versions();
+    // SIGTERM: a graceful shutdown that exits 0.
+    expect(await op.stop()).toBe(0);
+    op = await startOperator('operator-b');
+    // Every group has been reconciled once by the new process and the queue is empty.
+    await eventually('the restarted operator to reconcile every group', async () => {
+      const reconciled = await op.metric('c2c_operator_reconciles_total');
+      return reconciled >= 3 && (await op.metric('c2c_operator_queue_depth')) === 0;
+    });
+    expect(await op.metric('c2c_operator_config_map_writes_total')).toBe(0);
+    expect(await versions()).toEqual(before);
+  });
+
+  it('leaves the ConfigMap to garbage collection when the group is deleted', async () => {
+    const del = await kubectl(['delete', 'clicktocallingroup', 'sales', '-n', ns.name, '--wait=true']);
+    expect(del.code, del.stderr).toBe(0);
+    await eventually(
+      'the ConfigMap to be garbage-collected',
+      async () => (await readConfigMap('sales-click-to-call-in')) === undefined,
+      60_000,
+      250,
+    );
+    // The duplicate may now take the name.
+    const promoted = await waitForReady('sales-copy', 'True');
+    expect(promoted.status?.configMapName).toBe('sales-copy-click-to-call-in');
+  });
+
+  it('elects exactly one leader among two replicas and hands over when the leader is killed', async () => {
+    const second = await startOperator('operator-c');
+    const leaders = async () => [
+      await op.metric('c2c_operator_leader'),
+      await second.metric('c2c_operator_leader'),
+    ];
+    await eventually('exactly one leader', async () => {
+      const [a, b] = await leaders();
+      return a! + b! === 1;
+    });
+    expect(await leaders()).toEqual([1, 0]);
+    await op.kill();
+    await eventually(
+      'the second replica to lead',
+      async () => (await second.metric('c2c_operator_leader')) === 1,
+    );
+    await apply(group('after-handover', { dnisPool: [{ number: '+18005550142' }] }));
+    const g = await waitForReady('after-handover', 'True');
+    expect(g.status?.configMapName).toBe('after-handover-click-to-call-in');
+  });
+});

@@ -1,0 +1,104 @@
+import https from 'node:https';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../lib/src/index.ts';
+import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '../../../lib/src/tls/index.ts';
+import { WebhookServer, certificateFiles } from '../../../operator/src/webhook/server.ts';
+import { eventually } from '../../harness/context.ts';
+
+let dir: string;
+let server: WebhookServer;
+
+function issue(): { ca: KeyPairPem; leaf: KeyPairPem } {
+  const ca = createCertificateAuthority('webhook-test-ca');
+  return {
+    ca,
+    leaf: issueCertificate(ca, { commonName: 'webhook', ipAddresses: ['127.0.0.1'], usage: 'server' }),
+  };
+}
+
+async function writeCert(leaf: KeyPairPem): Promise<void> {
+  await writeFile(path.join(dir, 'tls.key'), leaf.keyPem);
+  await writeFile(path.join(dir, 'tls.crt'), leaf.certPem);
+}
+
+function post(body: string | Buffer, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path: '/validate',
+        method: 'POST',
+        ca,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const first = issue();
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'webhook-certs-'));
+  await writeCert(first.leaf);
+  server = new WebhookServer({
+    port: 0,
+    host: '127.0.0.1',
+    certificate: certificateFiles(dir),
+    reloadIntervalMs: 100,
+    maxBodyBytes: 64 * 1024,
+    review: async (request) => ({ uid: request.uid, allowed: true }),
+    log: createLogger('webhook-test', { level: 'silent' }),
+  });
+  await server.start();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const review = JSON.stringify({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: { uid: 'abc', operation: 'CREATE' },
+});
+
+describe('the webhook server', () => {
+  it('answers an AdmissionReview with the same uid over TLS', async () => {
+    const res = await post(review, first.ca.certPem);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: 'abc', allowed: true },
+    });
+  });
+
+  it('refuses a body over the limit with 413 and keeps serving', async () => {
+    const big = Buffer.alloc(128 * 1024, ' ');
+    expect((await post(big, first.ca.certPem).catch(() => ({ status: 413, body: '' }))).status).toBe(413);
+    expect((await post(review, first.ca.certPem)).status).toBe(200);
+  });
+
+  it('serves a rotated certificate from the files without a restart', async () => {
+    const second = issue();
+    await writeCert(second.leaf);
+    await eventually(
+      'the new certificate to be served',
+      async () => (await post(review, second.ca.certPem).catch(() => undefined))?.status === 200,
+    );
+    await expect(post(review, first.ca.certPem)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,189 @@
+import https from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
+import { eventually, harness, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
+import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
+
+const ns = useNamespace('webhook');
+const webhookConfigName = uniqueName('c2c-webhook-test');
+let op: OperatorProcess;
+let kube: KubeClient;
+
+function group(name: string, spec: Record<string, unknown>) {
+  return JSON.stringify({
+    apiVersion: 'clicktocall.dev/v1alpha1',
+    kind: 'ClickToCallInGroup',
+    metadata: { name, namespace: ns.name },
+    spec,
+  });
+}
+
+const apply = (manifest: string) => kubectl(['apply', '-n', ns.name, '-f', '-'], { input: manifest });
+
+function post(port: number, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+beforeAll(async () => {
+  kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
+  await installCrd();
+  op = await OperatorProcess.start('operator-webhook', [
+    `--namespace=${ns.name}`,
+    `--lease-namespace=${ns.name}`,
+    '--lease-duration-seconds=3',
+    '--renew-deadline-seconds=2',
+    '--retry-period-seconds=0.5',
+    '--webhook-self-managed',
+    '--webhook-ip-addresses=127.0.0.1',
+    `--webhook-configuration-name=${webhookConfigName}`,
+  ]);
+  await op.waitReady();
+  // Registered by URL without a caBundle: the operator's self-managed mode injects it.
+  await kube.create(
+    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' },
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: webhookConfigName },
+      webhooks: [
+        {
+          name: 'groups.clicktocall.dev',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          failurePolicy: 'Fail',
+          timeoutSeconds: 10,
+          clientConfig: { url: `https://127.0.0.1:${op.webhookPort}/validate` },
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
+          rules: [
+            {
+              apiGroups: ['clicktocall.dev'],
+              apiVersions: ['v1alpha1'],
+              resources: ['clicktocallingroups'],
+              operations: ['CREATE', 'UPDATE'],
+              scope: 'Namespaced',
+            },
+          ],
+        },
+      ],
+    },
+  );
+  await eventually('the caBundle to be injected', async () => {
+    const config = await kube.get({
+      group: 'admissionregistration.k8s.io',
+      version: 'v1',
+      plural: 'validatingwebhookconfigurations',
+      name: webhookConfigName,
+    });
+    return (config.webhooks as { clientConfig: { caBundle?: string } }[])[0]?.clientConfig.caBundle;
+  });
+});
+
+afterAll(async () => {
+  await kubectl(['delete', 'validatingwebhookconfiguration', webhookConfigName, '--ignore-not-found']);
+  await op?.stop();
+  kube?.close();
+});
+
+describe('the validating webhook', () => {
+  it('admits a valid group', async () => {
+    // Until the API server has loaded the new configuration and caBundle, calls may fail: retry.
+    const result = await eventually('a valid group to be admitted', async () => {
+      const r = await apply(
+        group('valid', { groupName: 'valid_group', dnisPool: [{ number: '+18005555555' }] }),
+      );
+      return r.code === 0 ? r : undefined;
+    });
+    expect(result.stdout).toContain('created');
+    expect(await op.metric('c2c_operator_webhook_requests_total', { result: 'allowed' })).toBeGreaterThan(0);
+  });
+
+  it('refuses a number with an unknown country code, naming the field', async () => {
+    const result = await apply(
+      group('bad-country', { dnisPool: [{ number: '+18005555555' }, { number: '+9991234567' }] }),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('denied the request');
+    expect(result.stderr).toContain('spec.dnisPool[1].number');
+    expect(result.stderr).toContain('country calling code');
+  });
+
+  it('refuses a groupName another group already uses', async () => {
+    const result = await apply(
+      group('copycat', { groupName: 'valid_group', dnisPool: [{ number: '+18005555556' }] }),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('denied the request');
+    expect(result.stderr).toContain('valid_group');
+  });
+
+  it('lists every problem of a group at once', async () => {
+    const result = await apply(
+      group('many-problems', {
+        dnisPool: [{ number: '+9991234567' }, { number: '+1800555' }],
+        accessCode: { generate: true, length: 6 },
+      }),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('spec.dnisPool[0].number');
+    expect(result.stderr).toContain('spec.dnisPool[1].number');
+  });
+
+  it('warns about legal but risky settings', async () => {
+    const result = await apply(
+      group('tiny-unique', { uniqueDnis: true, dnisPool: [{ number: '+18005555557' }] }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/Warning: .*uniqueDnis/);
+  });
+
+  it('checks the CSV behind dnisPoolFrom when it can read it', async () => {
+    const csv = await kubectl([
+      'create',
+      'configmap',
+      'csv-pool',
+      '-n',
+      ns.name,
+      '--from-literal=pool.csv=+18005550100,Desk\n+9991234567,Bad\n',
+    ]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const result = await apply(
+      group('from-csv', { dnisPoolFrom: { configMapKeyRef: { name: 'csv-pool', key: 'pool.csv' } } }),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('csv-pool/pool.csv:2');
+  });
+
+  it('answers a malformed AdmissionReview with 400 and keeps serving', async () => {
+    expect((await post(op.webhookPort, '{not json')).status).toBe(400);
+    expect((await post(op.webhookPort, JSON.stringify({ kind: 'AdmissionReview' }))).status).toBe(400);
+    expect(
+      (
+        await post(
+          op.webhookPort,
+          JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }),
+        )
+      ).status,
+    ).toBe(400);
+    expect((await op.get('/healthz')).status).toBe(200);
+    const ok = await apply(group('still-serving', { dnisPool: [{ number: '+18005555558' }] }));
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+});
