@@ -10,6 +10,7 @@ describe('generated files', () => {
       'api/generated/types.ts',
       'api/generated/validate-spec.d.ts',
       'api/generated/validate-spec.js',
+      'charts/click-to-call-in/files/crds/clicktocall.dev_clicktocallingroups.yaml',
       'crds/clicktocall.dev_clicktocallingroups.yaml',
     ]);
     for (const [file, content] of Object.entries(files)) {
