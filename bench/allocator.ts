@@ -179,6 +179,10 @@ async function startAllocators(count: number, bucket: string, groupsDir: string)
       `${bucket}-${i}`,
       process.execPath,
       [
+        // C2C_BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each allocator process there.
+        ...(process.env.C2C_BENCH_PROFILE_DIR
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.C2C_BENCH_PROFILE_DIR}`]
+          : []),
         path.join(root, 'allocator/src/main.ts'),
         '--port',
         String(port),

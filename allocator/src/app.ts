@@ -1,6 +1,7 @@
 import Fastify, {
   LogController,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyServerOptions,
   type RouteOptions,
 } from 'fastify';
@@ -9,6 +10,7 @@ import { AllocatorCode, AllocatorError } from './errors.ts';
 import type { GroupRegistry } from './groups/index.ts';
 import type { AllocatorMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { checkJsonDepth } from './json-body.ts';
 import { toApiError } from './routes/errors.ts';
 import { gesCompatRoutes } from './routes/ges-compat.ts';
 import { matchRoutes } from './routes/match.ts';
@@ -52,6 +54,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+    // Group names are up to 253 characters before percent-encoding; the schema checks the decoded one.
+    routerOptions: { maxParamLength: 1024 },
+    // Bad URLs and over-long parameters are answered in the API's error shape too.
+    frameworkErrors: (err, req, reply) => {
+      const { status, body, headers } = toApiError(err, req.log);
+      void (reply as unknown as FastifyReply).code(status).headers(headers).send(body);
+    },
   }) as unknown as FastifyInstance;
 
   const routes: RouteOptions[] = [];
@@ -75,6 +84,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         details: { retryAfterSeconds: wait },
       });
     }
+  });
+
+  app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined) checkJsonDepth(req.body);
   });
 
   app.addHook('onResponse', async (req, reply) => {

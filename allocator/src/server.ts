@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import * as yaml from 'js-yaml';
@@ -10,6 +10,7 @@ import { SLOT_PREFIX, type RandomSource } from './domain/index.ts';
 import { ConfigMapSource, DirSource, GroupRegistry } from './groups/index.ts';
 import { createMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { createRequestIdGenerator } from './request-ids.ts';
 import { CallInService } from './service/call-in-service.ts';
 import { LiveView } from './service/live-view.ts';
 import { MemoryStore, NatsStore, type CoordinationStore, type StoreWatch } from './store/index.ts';
@@ -102,7 +103,7 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     view: liveView,
     random: cryptoRandom,
     now: Date.now,
-    newId: () => randomBytes(16).toString('base64url'),
+    newId: createRequestIdGenerator(),
     observer: metrics.observer,
   });
   const app = buildApp({
@@ -130,7 +131,10 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     async close() {
       draining = true;
       if (config.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.drainDelayMs));
-      await app.close();
+      // Node closes idle keep-alive connections once, when close starts; a connection whose request
+      // finishes later would hold the server open until its keep-alive timeout, so sweep until closed.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      await app.close().finally(() => clearInterval(sweep));
       for (const s of sources) s.stop();
       await watch?.stop();
       await store.close();

@@ -74,16 +74,35 @@ export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvPa
   const errors: Issue[] = [];
   const firstLine = new Map<string, { line: number; written: string }>();
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const lines = body.split(/\r\n|\n|\r/);
+  // Odd parts are the line ends, kept so that a quoted description spanning lines keeps its own.
+  const parts = body.split(/(\r\n|\n|\r)/);
+  const lines = parts.filter((_, i) => i % 2 === 0);
+  const ends = parts.filter((_, i) => i % 2 === 1);
   let sawContent = false;
   let overLimitLine: number | undefined;
   const at = (line: number) => `${source}:${line}`;
 
   for (let index = 0; index < lines.length; index++) {
     const line = index + 1;
-    const raw = lines[index] ?? '';
+    let raw = lines[index] ?? '';
     if (raw.trim() === '') continue;
-    const fields = splitCsvLine(raw);
+    let fields = splitCsvLine(raw);
+    if (typeof fields === 'string' && hasOpenQuote(raw)) {
+      // A quoted description may hold line breaks (formatDnisCsv writes them so): read on until the
+      // quote closes, at most as many lines as a description can hold characters.
+      let record = raw;
+      for (let next = index + 1; next < lines.length && next <= index + Limits.descriptionMaxChars; next++) {
+        record += (ends[next - 1] ?? '\n') + (lines[next] ?? '');
+        if (hasOpenQuote(record)) continue;
+        const joined = splitCsvLine(record);
+        if (typeof joined !== 'string') {
+          fields = joined;
+          raw = record;
+          index = next;
+        }
+        break;
+      }
+    }
     if (typeof fields === 'string') {
       errors.push({
         path: at(line),
@@ -169,6 +188,13 @@ export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvPa
     });
   }
   return { entries, errors };
+}
+
+/** True when the text has an odd number of double quotes: a quoted field is still open. */
+function hasOpenQuote(text: string): boolean {
+  let quotes = 0;
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) quotes++;
+  return quotes % 2 === 1;
 }
 
 function csvField(text: string): string {

@@ -199,7 +199,7 @@ if (config.webhook) {
     reloadIntervalMs: config['webhook-cert-reload-seconds'] * 1000,
     maxBodyBytes: config['webhook-max-body-bytes'],
     timeoutMs: config['webhook-timeout-seconds'] * 1000,
-    review: groupValidator(client, groups),
+    review: groupValidator(client, groups, { namespace }),
     log,
     onReviewed: (operation, result, seconds) => {
       metrics.webhookRequests.inc({ operation, result });

@@ -85,6 +85,11 @@ function kubeconfigYaml(server: string, ca: string, user: KeyPairPem, userName: 
   ].join('\n');
 }
 
+export interface ControlPlaneOptions {
+  /** Start kube-controller-manager (garbage collector, namespaces, aggregation); default true. */
+  controllerManager?: boolean;
+}
+
 /**
  * etcd + kube-apiserver + kube-controller-manager on loopback, configured the way controller-runtime's
  * envtest configures them: generated serving certificates, a service-account signing key, RBAC, and an
@@ -93,12 +98,15 @@ function kubeconfigYaml(server: string, ca: string, user: KeyPairPem, userName: 
 export class ControlPlane {
   readonly #dir: string;
   readonly #logDir: string;
+  readonly #options: ControlPlaneOptions;
   #processes: ManagedProcess[] = [];
   #info: ControlPlaneInfo | undefined;
+  #apiserver: { bin: string; args: string[]; tls: ClientTls } | undefined;
 
-  constructor(dir: string, logDir: string) {
+  constructor(dir: string, logDir: string, options: ControlPlaneOptions = {}) {
     this.#dir = dir;
     this.#logDir = logDir;
+    this.#options = options;
   }
 
   get info(): ControlPlaneInfo {
@@ -109,7 +117,6 @@ export class ControlPlane {
   async start(): Promise<ControlPlaneInfo> {
     const etcdBin = resolveTool('etcd');
     const apiserverBin = resolveTool('kube-apiserver');
-    const controllerManagerBin = resolveTool('kube-controller-manager');
     const certDir = path.join(this.#dir, 'pki');
     await mkdir(certDir, { recursive: true });
     await mkdir(this.#logDir, { recursive: true });
@@ -136,8 +143,7 @@ export class ControlPlane {
       writeFile(file('sa.key'), serviceAccountKey.privateKeyPem, { mode: 0o600 }),
     ]);
 
-    const [etcdClientPort, etcdPeerPort, apiserverPort, controllerManagerPort] = await Promise.all([
-      freePort(),
+    const [etcdClientPort, etcdPeerPort, apiserverPort] = await Promise.all([
       freePort(),
       freePort(),
       freePort(),
@@ -163,33 +169,30 @@ export class ControlPlane {
     await pollUntil('etcd health', 30_000, async () => (await fetch(`${etcdUrl}/health`)).ok, [etcd]);
 
     const server = `https://127.0.0.1:${apiserverPort}`;
-    const apiserver = new ManagedProcess(
-      'kube-apiserver',
-      apiserverBin,
-      [
-        `--etcd-servers=${etcdUrl}`,
-        `--cert-dir=${certDir}`,
-        `--tls-cert-file=${file('apiserver.crt')}`,
-        `--tls-private-key-file=${file('apiserver.key')}`,
-        `--client-ca-file=${file('ca.crt')}`,
-        `--service-account-key-file=${file('sa.pub')}`,
-        `--service-account-signing-key-file=${file('sa.key')}`,
-        `--service-account-issuer=${server}/`,
-        `--secure-port=${apiserverPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--authorization-mode=RBAC',
-        '--disable-admission-plugins=ServiceAccount',
-        '--enable-priority-and-fairness=false',
-        '--endpoint-reconciler-type=none',
-        '--v=1',
-      ],
-      this.#logDir,
-    );
+    const apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${certDir}`,
+      `--tls-cert-file=${file('apiserver.crt')}`,
+      `--tls-private-key-file=${file('apiserver.key')}`,
+      `--client-ca-file=${file('ca.crt')}`,
+      `--service-account-key-file=${file('sa.pub')}`,
+      `--service-account-signing-key-file=${file('sa.key')}`,
+      `--service-account-issuer=${server}/`,
+      `--secure-port=${apiserverPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--authorization-mode=RBAC',
+      '--disable-admission-plugins=ServiceAccount',
+      '--enable-priority-and-fairness=false',
+      '--endpoint-reconciler-type=none',
+      '--v=1',
+    ];
+    const apiserver = new ManagedProcess('kube-apiserver', apiserverBin, apiserverArgs, this.#logDir);
     this.#processes.push(apiserver);
     const tls = { ca: ca.certPem, cert: admin.certPem, key: admin.keyPem };
+    this.#apiserver = { bin: apiserverBin, args: apiserverArgs, tls };
     await pollUntil(
       'kube-apiserver /readyz',
       90_000,
@@ -207,6 +210,42 @@ export class ControlPlane {
     await writeFile(kubeconfigPath, kubeconfigYaml(server, ca.certPem, admin, 'harness-admin'), {
       mode: 0o600,
     });
+    if (this.#options.controllerManager !== false) await this.#startControllerManager(kubeconfigPath);
+
+    this.#info = {
+      server,
+      kubeconfigPath,
+      caCertPem: ca.certPem,
+      pids: this.#processes.map((p) => p.pid),
+    };
+    return this.#info;
+  }
+
+  /**
+   * Stops kube-apiserver (SIGTERM, its graceful shutdown) and starts it again with the same port,
+   * certificates and etcd; resolves once it is ready again. `downMs` keeps it down that long.
+   */
+  async restartApiServer(downMs = 0): Promise<void> {
+    const spec = this.#apiserver;
+    const old = this.process('kube-apiserver');
+    if (!spec || !old || !this.#info) throw new Error('control plane not started');
+    await old.stop();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    const fresh = new ManagedProcess('kube-apiserver', spec.bin, spec.args, this.#logDir);
+    this.#processes[this.#processes.indexOf(old)] = fresh;
+    const etcd = this.process('etcd');
+    await pollUntil(
+      'kube-apiserver /readyz after a restart',
+      90_000,
+      async () => (await httpsGet(`${this.#info!.server}/readyz`, spec.tls)).status === 200,
+      etcd ? [etcd, fresh] : [fresh],
+    );
+    this.#info = { ...this.#info, pids: this.#processes.map((p) => p.pid) };
+  }
+
+  async #startControllerManager(kubeconfigPath: string): Promise<void> {
+    const controllerManagerBin = resolveTool('kube-controller-manager');
+    const controllerManagerPort = await freePort();
     const controllerManager = new ManagedProcess(
       'kube-controller-manager',
       controllerManagerBin,
@@ -231,14 +270,6 @@ export class ControlPlane {
       () => insecureHealthz(controllerManagerPort),
       [controllerManager],
     );
-
-    this.#info = {
-      server,
-      kubeconfigPath,
-      caCertPem: ca.certPem,
-      pids: this.#processes.map((p) => p.pid),
-    };
-    return this.#info;
   }
 
   /** Stops every process, newest first; resolves when all have exited. */

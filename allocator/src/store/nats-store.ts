@@ -63,6 +63,8 @@ export class NatsStore implements CoordinationStore {
   #connected = true;
   /** Watches to restart with a fresh snapshot after a reconnection (their consumers may be gone). */
   readonly #restartOnReconnect = new Set<() => void>();
+  /** Writes waiting for the end of this event-loop turn (see #coalesced). */
+  #pendingWrites: (() => void)[] = [];
 
   private constructor(nc: NatsConnection, kv: KV, options: NatsStoreOptions) {
     this.#nc = nc;
@@ -129,7 +131,9 @@ export class NatsStore implements CoordinationStore {
     this.#failFastWhenDisconnected('create');
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#kv.create(key, value, `${Math.max(1, Math.ceil(ttlSeconds))}s`);
+        return await this.#coalesced(() =>
+          this.#kv.create(key, value, `${Math.max(1, Math.ceil(ttlSeconds))}s`),
+        );
       } catch (err) {
         if (isWrongLastSequence(err)) {
           // Either live, or a tombstone expired between the client's two steps: look once more.
@@ -158,12 +162,14 @@ export class NatsStore implements CoordinationStore {
     h.set('KV-Operation', 'PURGE');
     h.set('Nats-Rollup', 'sub');
     try {
-      const ack = await this.#js.publish(`$KV.${this.#bucket}.${key}`, reason, {
-        headers: h,
-        expect: { lastSubjectSequence: revision },
-        ttl: this.#tombstoneTtl,
-        timeout: this.#timeoutMs,
-      });
+      const ack = await this.#coalesced(() =>
+        this.#js.publish(`$KV.${this.#bucket}.${key}`, reason, {
+          headers: h,
+          expect: { lastSubjectSequence: revision },
+          ttl: this.#tombstoneTtl,
+          timeout: this.#timeoutMs,
+        }),
+      );
       return ack.seq;
     } catch (err) {
       if (isWrongLastSequence(err)) {
@@ -264,6 +270,24 @@ export class NatsStore implements CoordinationStore {
 
   async close(): Promise<void> {
     await this.#nc.drain().catch(() => this.#nc.close());
+  }
+
+  /**
+   * Runs `write` at the end of this event-loop turn, together with every other write started in it.
+   * The client flushes its socket once per microtask turn, so writes begun from separate HTTP requests
+   * would each cost a socket write; started together they share one.
+   */
+  #coalesced<T>(write: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pendingWrites.push(() => write().then(resolve, reject));
+      if (this.#pendingWrites.length === 1) {
+        setImmediate(() => {
+          const writes = this.#pendingWrites;
+          this.#pendingWrites = [];
+          for (const start of writes) start();
+        });
+      }
+    });
   }
 
   async #rawGet(key: string): Promise<KvEntry | null> {

@@ -13,14 +13,38 @@ import {
   type ReviewContext,
 } from './review.ts';
 
+export interface GroupValidatorOptions {
+  /** The one namespace the operator watches; the CSV of a group elsewhere is not read. */
+  namespace?: string;
+}
+
 /**
  * The webhook's lookups around the pure `reviewGroup`: other groups' names from the group cache, and
  * the CSV behind spec.dnisPoolFrom read live (so a CSV applied just before the group is seen).
+ *
+ * The only object read on a caller's behalf is that ConfigMap, in `request.namespace` (the group's own
+ * namespace: configMapKeyRef has no namespace field), only inside the namespace the operator watches,
+ * and its content never appears in the answer (see `reviewGroup`).
  */
-export function groupValidator(client: KubeClient, groups: Informer<GroupObject>) {
+export function groupValidator(
+  client: KubeClient,
+  groups: Informer<GroupObject>,
+  options: GroupValidatorOptions = {},
+) {
   return async (request: AdmissionRequest): Promise<AdmissionResponse> => {
     if (!isGroupWrite(request)) return { uid: request.uid, allowed: true };
-    const namespace = request.namespace ?? request.object?.metadata?.namespace ?? '';
+    const namespace = typeof request.namespace === 'string' ? request.namespace : '';
+    if (namespace === '') {
+      return {
+        uid: request.uid,
+        allowed: false,
+        status: {
+          code: 400,
+          reason: 'BadRequest',
+          message: 'request.namespace is missing: a ClickToCallInGroup lives in a namespace',
+        },
+      };
+    }
     const name = request.object?.metadata?.name ?? request.name ?? '';
     const otherGroupNames = new Set<string>();
     for (const g of groups.list()) {
@@ -31,7 +55,10 @@ export function groupValidator(client: KubeClient, groups: Informer<GroupObject>
     const ctx: ReviewContext = { otherGroupNames };
     const spec = request.object?.spec as GroupObject['spec'] | undefined;
     const ref = spec?.dnisPoolFrom?.configMapKeyRef;
-    if (ref && typeof ref.name === 'string' && typeof ref.key === 'string' && namespace) {
+    const watched = options.namespace === undefined || options.namespace === namespace;
+    if (ref && typeof ref.name === 'string' && typeof ref.key === 'string' && !watched) {
+      ctx.csvUnreadable = `spec.dnisPoolFrom: the operator does not watch namespace "${namespace}", so the CSV was not checked`;
+    } else if (ref && typeof ref.name === 'string' && typeof ref.key === 'string') {
       try {
         const cm = await client.request<ConfigMapObject>(
           `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(ref.name)}`,

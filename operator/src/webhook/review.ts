@@ -2,7 +2,14 @@
  * AdmissionReview v1 in, AdmissionReview v1 out, for ClickToCallInGroup CREATE and UPDATE: pure, no
  * I/O. The caller looks up the other groups' names and the CSV behind spec.dnisPoolFrom.
  */
-import { GROUP_API, resolveGroup, validateGroupSpec, type Issue } from '../../../api/src/index.ts';
+import {
+  GROUP_API,
+  Limits,
+  Rule,
+  resolveGroup,
+  validateGroupSpec,
+  type Issue,
+} from '../../../api/src/index.ts';
 import { describeIssues } from '../controller/conditions.ts';
 
 export interface AdmissionRequest {
@@ -66,6 +73,31 @@ function warningText(issue: Issue): string {
   return issue.message.includes(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
 }
 
+/** What each rule means, in words that quote nothing from the CSV. */
+const CSV_RULE_TEXT: Partial<Record<string, string>> = {
+  [Rule.CsvColumns]: 'write "number,description" (the description may be empty, the comma is required)',
+  [Rule.CsvQuote]: 'a double quote is not closed or is followed by more text',
+  [Rule.DnisFormat]: `the number is not in E.164 form (digits with an optional leading +, at most ${Limits.numberMaxChars} characters)`,
+  [Rule.DnisCountryCode]: 'the number does not start with a country calling code in use',
+  [Rule.DnisLength]: 'the number has an impossible length for its country',
+  [Rule.DnisDuplicate]: 'the number appears on an earlier line',
+  [Rule.DescriptionLength]: `the description is longer than ${Limits.descriptionMaxChars} characters`,
+  [Rule.PoolSize]: `a pool holds between ${Limits.poolMin} and ${Limits.poolMax} numbers`,
+  [Rule.DescriptionWhitespace]: 'the description starts or ends with spaces',
+};
+
+/**
+ * A problem found in the CSV behind spec.dnisPoolFrom, told without its content. The webhook reads
+ * that ConfigMap with the operator's rights, and whoever can reach the webhook port could forge a
+ * review naming any ConfigMap; so a denial names the line and the rule, never the text of the line.
+ * The group's status (readable where the group is) carries the full message.
+ */
+function redactedCsvIssue(issue: Issue): Issue {
+  const text = CSV_RULE_TEXT[issue.rule] ?? `rule ${issue.rule} is broken`;
+  const where = issue.line !== undefined ? `line ${issue.line}: ` : '';
+  return { path: issue.path, rule: issue.rule, line: issue.line, message: `${issue.path}: ${where}${text}` };
+}
+
 /** Judges a CREATE or UPDATE of a group: every problem with its path in the denial, warnings always. */
 export function reviewGroup(request: AdmissionRequest, ctx: ReviewContext): AdmissionResponse {
   if (!isGroupWrite(request)) return { uid: request.uid, allowed: true };
@@ -79,15 +111,17 @@ export function reviewGroup(request: AdmissionRequest, ctx: ReviewContext): Admi
   const result = ctx.csvPool
     ? resolveGroup(spec, { ...options, csvPool: ctx.csvPool })
     : validateGroupSpec(spec, options);
-  const warnings = result.warnings.map(warningText);
+  const fromCsv = (issue: Issue) => ctx.csvPool !== undefined && issue.path.startsWith(ctx.csvPool.source);
+  const errors = result.errors.map((e) => (fromCsv(e) ? redactedCsvIssue(e) : e));
+  const warnings = result.warnings.map((w) => warningText(fromCsv(w) ? redactedCsvIssue(w) : w));
   if (ctx.csvUnreadable) warnings.push(ctx.csvUnreadable);
-  if (result.errors.length === 0) {
+  if (errors.length === 0) {
     return { uid: request.uid, allowed: true, ...(warnings.length ? { warnings } : {}) };
   }
-  const count = result.errors.length;
+  const count = errors.length;
   const message =
     `ClickToCallInGroup "${metadataName}" is invalid (${count} problem${count === 1 ? '' : 's'}): ` +
-    describeIssues(result.errors, MAX_LISTED_PROBLEMS);
+    describeIssues(errors, MAX_LISTED_PROBLEMS);
   return {
     uid: request.uid,
     allowed: false,

@@ -10,6 +10,11 @@ import {
   type AdmissionResponse,
 } from './review.ts';
 
+/** The oldest TLS version the webhook speaks: TLS 1.0 and 1.1 are refused at the handshake. */
+export const MIN_TLS_VERSION = 'TLSv1.2';
+
+const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+
 export interface ServingCertificate {
   certPem: string;
   keyPem: string;
@@ -84,6 +89,7 @@ export class WebhookServer {
       {
         cert: cert.certPem,
         key: cert.keyPem,
+        minVersion: MIN_TLS_VERSION,
         requestTimeout: timeoutMs,
         headersTimeout: Math.min(timeoutMs, 10_000),
       },
@@ -111,7 +117,7 @@ export class WebhookServer {
     try {
       const cert = await this.#o.certificate.load();
       if (cert.certPem + cert.keyPem === this.#current) return false;
-      this.#server?.setSecureContext({ cert: cert.certPem, key: cert.keyPem });
+      this.#server?.setSecureContext({ cert: cert.certPem, key: cert.keyPem, minVersion: MIN_TLS_VERSION });
       this.#current = cert.certPem + cert.keyPem;
       this.#o.log.info('webhook serving certificate reloaded');
       return true;
@@ -189,7 +195,8 @@ export class WebhookServer {
       this.#o.onReviewed?.('unknown', 'bad_request', seconds());
       return;
     }
-    const operation = request.operation ?? 'unknown';
+    // A metric label: only the operations Kubernetes sends, so a caller cannot mint label values.
+    const operation = OPERATIONS.has(request.operation as string) ? (request.operation as string) : 'unknown';
     try {
       const response = await this.#o.review(request);
       send(200, admissionReview(response));

@@ -3,13 +3,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess } from '../../harness/managed-process.ts';
 import { freePort } from '../../harness/ports.ts';
-import { eventually, harness, kubectl } from '../../harness/context.ts';
+import { eventually, harness, runTool } from '../../harness/context.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CRD_FILE = path.join(root, 'crds/clicktocall.dev_clicktocallingroups.yaml');
 
-/** Applies the ClickToCallInGroup CRD and waits until it is served. */
-export async function installCrd(): Promise<void> {
+/** Applies the ClickToCallInGroup CRD and waits until it is served (default: on the harness control plane). */
+export async function installCrd(kubeconfigPath?: string): Promise<void> {
+  const env = kubeconfigPath ? { KUBECONFIG: kubeconfigPath } : undefined;
+  const kubectl = (args: string[]) => runTool('kubectl', args, { env });
   const applied = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', CRD_FILE]);
   if (applied.code !== 0) throw new Error(`CRD apply failed: ${applied.stderr}`);
   const established = await kubectl([
@@ -35,14 +37,19 @@ export class OperatorProcess {
     this.#process = proc;
   }
 
-  static async start(name: string, args: string[]): Promise<OperatorProcess> {
+  /** `kubeconfigPath` defaults to the harness control plane's. */
+  static async start(
+    name: string,
+    args: string[],
+    options: { kubeconfigPath?: string } = {},
+  ): Promise<OperatorProcess> {
     const [healthPort, webhookPort] = await Promise.all([freePort(), freePort()]);
     const proc = new ManagedProcess(
       name,
       process.execPath,
       [
         path.join(root, 'operator/src/main.ts'),
-        `--kubeconfig=${harness().kubeconfigPath}`,
+        `--kubeconfig=${options.kubeconfigPath ?? harness().kubeconfigPath}`,
         `--health-port=${healthPort}`,
         `--metrics-port=${healthPort}`,
         `--bind-address=127.0.0.1`,
