@@ -5,30 +5,21 @@
  *
  *   npm run bench:allocator
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { ManagedProcess } from '../test/harness/managed-process.ts';
+import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
-import { freePort } from '../test/harness/ports.ts';
+import { loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const root = path.resolve(import.meta.dirname, '..');
 
-const work = await mkdtemp(path.join(tmpdir(), 'c2c-bench-'));
-const logDir = path.join(work, 'logs');
-await mkdir(logDir, { recursive: true });
+const { work, logDir } = await workDir('c2c-bench-');
 const nats = new NatsServer(path.join(work, 'nats'), logDir, { name: 'bench-nats' });
-const processes: ManagedProcess[] = [];
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
+const processes: AllocatorProcess[] = [];
 
 /** Closed loop: `concurrency` workers calling `op` as fast as they can for `ms`. */
 async function closedLoop(
@@ -79,7 +70,6 @@ async function openLoop(
   }
   await Promise.all(pending);
   latencies.sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 100) / 100;
   return {
     sent: n,
     ok,
@@ -172,48 +162,25 @@ class LoadClient {
 }
 
 async function startAllocators(count: number, bucket: string, groupsDir: string): Promise<string[]> {
+  // C2C_BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each allocator process there.
+  const nodeArgs = process.env.C2C_BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.C2C_BENCH_PROFILE_DIR}`]
+    : [];
+  const args = [
+    '--nats-url',
+    nats.info.url,
+    '--nats-bucket',
+    bucket,
+    '--groups-dir',
+    groupsDir,
+    '--rate-limit-rps',
+    '0',
+  ];
   const urls: string[] = [];
   for (let i = 0; i < count; i++) {
-    const port = await freePort();
-    const p = new ManagedProcess(
-      `${bucket}-${i}`,
-      process.execPath,
-      [
-        // C2C_BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each allocator process there.
-        ...(process.env.C2C_BENCH_PROFILE_DIR
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.C2C_BENCH_PROFILE_DIR}`]
-          : []),
-        path.join(root, 'allocator/src/main.ts'),
-        '--port',
-        String(port),
-        '--nats-url',
-        nats.info.url,
-        '--nats-bucket',
-        bucket,
-        '--groups-dir',
-        groupsDir,
-        '--rate-limit-rps',
-        '0',
-        '--no-print-examples',
-      ],
-      logDir,
-      { ...process.env, LOG_LEVEL: 'warn' },
-    );
+    const p = await AllocatorProcess.start(`${bucket}-${i}`, args, logDir, {}, nodeArgs);
     processes.push(p);
-    const url = `http://127.0.0.1:${port}`;
-    for (let t = 0; ; t++) {
-      if (p.hasExited) throw new Error(`allocator exited; see ${p.logFile}`);
-      if (
-        await fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      if (t > 300) throw new Error('allocator not ready in 30 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    urls.push(url);
+    urls.push(p.url);
   }
   return urls;
 }
@@ -239,7 +206,7 @@ async function attemptsPerAllocation(urls: string[], group: string): Promise<num
   return Math.round((attempts / created) * 100) / 100;
 }
 
-const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+const loadAtStart = loadAverage();
 
 try {
   await nats.start();
@@ -351,12 +318,7 @@ spec:
   const lat2 = latencies[2] as Latency;
   const report = {
     date: new Date().toISOString(),
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      node: process.version,
-      loadAverageAtStart: loadAtStart,
-    },
+    machine: machine(loadAtStart),
     settings: {
       durationMs: DURATION_MS,
       concurrency: CONCURRENCY,
@@ -373,10 +335,9 @@ spec:
       p99Below10msAtHalfPeak: Math.min(lat1.p99Ms, lat2.p99Ms) < 10,
     },
   };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  await writeFile(path.join(root, 'bench/results/allocator.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(
-    path.join(root, 'bench/results/allocator.md'),
+  await writeResults(
+    'allocator',
+    report,
     `# Allocator benchmark
 
 ${report.date}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}, load average at start

@@ -9,8 +9,8 @@
  *   npm run bench:operator
  */
 import https from 'node:https';
-import { cp as copyDir, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cp as copyDir, rm } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { KubeClient, loadKubeConfig, type KubeObject } from '../lib/src/kube/index.ts';
@@ -18,16 +18,18 @@ import { ControlPlane } from '../test/harness/control-plane.ts';
 import { ManagedProcess } from '../test/harness/managed-process.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { resolveTool } from '../test/harness/tools.ts';
+import {
+  webhookConfiguration,
+  webhookConfigurationsRef,
+} from '../test/integration/operator/operator-process.ts';
+import { quantile, root, workDir, writeResults } from './support.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const NS = 'bench';
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 500);
 const GROUP_SIZE = 100;
 const BIG = 10_000;
 
-const work = await mkdtemp(path.join(tmpdir(), 'c2c-bench-operator-'));
-const logDir = path.join(work, 'logs');
-await mkdir(logDir, { recursive: true });
+const { work, logDir } = await workDir('c2c-bench-operator-');
 const controlPlane = new ControlPlane(path.join(work, 'control-plane'), logDir);
 let operator: ManagedProcess | undefined;
 
@@ -53,10 +55,6 @@ function pool(size: number, offset: number, describe: boolean) {
       ? { description: `Line ${String(offset + i).padStart(7, '0')} of the bench pool`.slice(0, 32) }
       : {}),
   }));
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,32 +107,7 @@ try {
     if (operator.hasExited) throw new Error('operator exited during start-up');
     await sleep(100);
   }
-  await kube.create(
-    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' },
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: 'bench' },
-      webhooks: [
-        {
-          name: 'groups.clicktocall.dev',
-          admissionReviewVersions: ['v1'],
-          sideEffects: 'None',
-          failurePolicy: 'Fail',
-          timeoutSeconds: 10,
-          clientConfig: { url: `https://127.0.0.1:${webhookPort}/validate` },
-          rules: [
-            {
-              apiGroups: ['clicktocall.dev'],
-              apiVersions: ['v1alpha1'],
-              resources: ['clicktocallingroups'],
-              operations: ['CREATE', 'UPDATE'],
-            },
-          ],
-        },
-      ],
-    },
-  );
+  await kube.create(webhookConfigurationsRef, webhookConfiguration('bench', webhookPort));
   // Wait until the API server calls the webhook successfully (caBundle injected and loaded).
   for (let i = 0; ; i++) {
     const probe = {
@@ -378,8 +351,6 @@ try {
     webhook: { ...webhook, targetMs: 250 },
     reconciles,
   };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  await writeFile(path.join(root, 'bench/results/operator.json'), `${JSON.stringify(result, null, 2)}\n`);
   const pass = (v: number, t: number) => (v < t ? 'met' : '**missed**');
   const md = [
     '# Operator benchmark',
@@ -406,7 +377,7 @@ try {
       .join(', ')}.`,
     '',
   ].join('\n');
-  await writeFile(path.join(root, 'bench/results/operator.md'), md);
+  await writeResults('operator', result, md);
   console.log(md);
 } finally {
   await operator?.stop();

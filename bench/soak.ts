@@ -8,28 +8,22 @@
  *   npm run soak                       # 120 s at 100 creates/s (12,000 creates)
  *   SOAK_DURATION_MS=600000 SOAK_RATE=200 npm run soak
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
+import { loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
 
 const DURATION_MS = Number(process.env.SOAK_DURATION_MS ?? 120_000);
 const RATE = Number(process.env.SOAK_RATE ?? 100);
 const MAX_IN_FLIGHT = 256;
 const EXPIRY_SECONDS = 10;
 const WARMUP_MS = Math.min(15_000, DURATION_MS / 4);
-const root = path.resolve(import.meta.dirname, '..');
 
-const work = await mkdtemp(path.join(tmpdir(), 'c2c-soak-'));
-const logDir = path.join(work, 'logs');
-await mkdir(logDir, { recursive: true });
+const { work, logDir } = await workDir('c2c-soak-');
 const nats = new NatsServer(path.join(work, 'nats'), logDir, { name: 'soak-nats', syncAlways: true });
 const replicas: AllocatorProcess[] = [];
 
-const quantile = (sorted: number[], q: number) =>
-  sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
-const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const mib = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
 /** Sums of some metrics of one replica, read from its /metrics. */
@@ -56,7 +50,7 @@ async function call(r: AllocatorProcess, method: string, route: string, body?: u
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
-const loadAtStart = loadavg().map((l) => round(l));
+const loadAtStart = loadAverage();
 try {
   await nats.start();
   const groupsDir = path.join(work, 'groups');
@@ -188,12 +182,7 @@ spec:
   const report = {
     date: new Date().toISOString(),
     command: 'npm run soak',
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      node: process.version,
-      loadAverageAtStart: loadAtStart,
-    },
+    machine: machine(loadAtStart),
     settings: {
       durationS: round(loadMs / 1000, 1),
       targetCreatesPerSecond: RATE,
@@ -240,11 +229,10 @@ spec:
       requestEndsSeenPerReplica: final.map((m) => m.c2c_allocator_request_ends_total ?? 0),
     },
   };
-  await mkdir(path.join(root, 'bench/results'), { recursive: true });
-  await writeFile(path.join(root, 'bench/results/soak.json'), `${JSON.stringify(report, null, 2)}\n`);
   const lat = report.latencyMs;
-  await writeFile(
-    path.join(root, 'bench/results/soak.md'),
+  await writeResults(
+    'soak',
+    report,
     `# Allocator soak
 
 ${report.date}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}, load average at

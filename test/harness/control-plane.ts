@@ -18,6 +18,8 @@ export interface ControlPlaneInfo {
   kubeconfigPath: string;
   /** The CA that signed the API server's serving certificate and the client certificates. */
   caCertPem: string;
+  /** etcd's client URL, http://127.0.0.1:<port> (its v3 HTTP/JSON gateway answers there too). */
+  etcdUrl: string;
   pids: number[];
 }
 
@@ -88,6 +90,8 @@ function kubeconfigYaml(server: string, ca: string, user: KeyPairPem, userName: 
 export interface ControlPlaneOptions {
   /** Start kube-controller-manager (garbage collector, namespaces, aggregation); default true. */
   controllerManager?: boolean;
+  /** Extra kube-apiserver flags, after (and so overriding) the defaults, e.g. `--watch-cache=false`. */
+  apiServerArgs?: string[];
 }
 
 /**
@@ -188,6 +192,7 @@ export class ControlPlane {
       '--enable-priority-and-fairness=false',
       '--endpoint-reconciler-type=none',
       '--v=1',
+      ...(this.#options.apiServerArgs ?? []),
     ];
     const apiserver = new ManagedProcess('kube-apiserver', apiserverBin, apiserverArgs, this.#logDir);
     this.#processes.push(apiserver);
@@ -216,6 +221,7 @@ export class ControlPlane {
       server,
       kubeconfigPath,
       caCertPem: ca.certPem,
+      etcdUrl,
       pids: this.#processes.map((p) => p.pid),
     };
     return this.#info;

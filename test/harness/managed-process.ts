@@ -89,6 +89,10 @@ export class ManagedProcess {
       await this.#exited;
       clearTimeout(timer);
     }
+    // 'exit' can come before the last output has been read: detach the pipes so it is not written
+    // to the ended log ("write after end", an unhandled error that kills the test process).
+    this.#child.stdout?.unpipe(this.#log);
+    this.#child.stderr?.unpipe(this.#log);
     await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 }

@@ -1,21 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pickFreeNumber } from './pick-number.ts';
-import type { RandomSource } from './random.ts';
-
-/** A seeded generator (mulberry32), so tests are repeatable. */
-function seeded(seed: number): RandomSource {
-  let a = seed >>> 0;
-  return {
-    int(max) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * max);
-    },
-  };
-}
+import { seededRandom } from './seeded-random.ts';
 
 describe('pickFreeNumber', () => {
   const pool = ['a', 'b', 'c', 'd'];
@@ -38,7 +24,7 @@ describe('pickFreeNumber', () => {
     fc.assert(
       fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 50 }), fc.integer(), (busy, seed) => {
         const numbers = busy.map((_, i) => i);
-        const picked = pickFreeNumber(numbers, (i) => busy[i] === true, seeded(seed));
+        const picked = pickFreeNumber(numbers, (i) => busy[i] === true, seededRandom(seed));
         if (busy.every(Boolean)) expect(picked).toBeUndefined();
         else expect(busy[picked as number]).toBe(false);
       }),

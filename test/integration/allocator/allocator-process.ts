@@ -15,18 +15,20 @@ export class AllocatorProcess {
     this.process = proc;
   }
 
+  /** `nodeArgs` go to node itself, before the script (e.g. `--cpu-prof`). */
   static async start(
     name: string,
     args: string[],
     logDir: string,
     env: NodeJS.ProcessEnv = {},
+    nodeArgs: string[] = [],
   ): Promise<AllocatorProcess> {
     const port = await freePort();
     const main = path.resolve(import.meta.dirname, '../../../allocator/src/main.ts');
     const proc = new ManagedProcess(
       name,
       process.execPath,
-      [main, '--port', String(port), '--no-print-examples', ...args],
+      [...nodeArgs, main, '--port', String(port), '--no-print-examples', ...args],
       logDir,
       { ...process.env, LOG_LEVEL: 'warn', ...env },
     );

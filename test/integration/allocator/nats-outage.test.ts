@@ -1,24 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NatsServer } from '../../harness/nats-server.ts';
-import { eventually, harness, uniqueName } from '../../harness/context.ts';
-import { AllocatorProcess } from './allocator-process.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../../harness/context.ts';
+import { useAllocatorWithOwnNats } from './own-nats.ts';
 
 describe('an allocator whose nats-server goes away and comes back', () => {
-  let dir: string;
-  let nats: NatsServer;
-  let allocator: AllocatorProcess;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'c2c-outage-'));
-    const logDir = path.join(harness().workDir, 'logs');
-    nats = new NatsServer(path.join(dir, 'nats'), logDir, { name: uniqueName('outage-nats') });
-    const { url } = await nats.start();
-    await writeFile(
-      path.join(dir, 'group.yaml'),
-      `apiVersion: clicktocall.dev/v1alpha1
+  const own = useAllocatorWithOwnNats(
+    'outage',
+    `apiVersion: clicktocall.dev/v1alpha1
 kind: ClickToCallInGroup
 metadata: { name: outage }
 spec:
@@ -27,21 +14,10 @@ spec:
   accessCode: { generate: false }
   expirySeconds: 120
 `,
-    );
-    allocator = await AllocatorProcess.start(
-      uniqueName('allocator-outage'),
-      ['--nats-url', url, '--groups-dir', dir],
-      logDir,
-    );
-  });
-
-  afterAll(async () => {
-    await allocator?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  );
 
   it('answers STORE_UNAVAILABLE and not-ready while NATS is down, then serves again with its view rebuilt', async () => {
+    const { nats, allocator } = own;
     const before = await allocator.post('/v1/groups/outage/requests', {});
     expect(before.status).toBe(201);
 

@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
 import { ManagedProcess } from '../../harness/managed-process.ts';
 import { freePort } from '../../harness/ports.ts';
 import { eventually, harness, runTool } from '../../harness/context.ts';
@@ -21,6 +24,123 @@ export async function installCrd(kubeconfigPath?: string): Promise<void> {
     'crd/clicktocallingroups.clicktocall.dev',
   ]);
   if (established.code !== 0) throw new Error(`CRD not established: ${established.stderr}`);
+}
+
+/**
+ * For one test file: before all its tests, a client of the harness control plane and the CRD
+ * installed; after them, every operator started with `start` stopped and the client closed.
+ */
+export function useOperators(): {
+  readonly kube: KubeClient;
+  /** Starts an operator and waits until it is ready. */
+  start(name: string, args: string[]): Promise<OperatorProcess>;
+} {
+  const operators: OperatorProcess[] = [];
+  let kube: KubeClient | undefined;
+  beforeAll(async () => {
+    kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
+    await installCrd();
+  });
+  afterAll(async () => {
+    await Promise.all(operators.map((op) => op.stop()));
+    kube?.close();
+  });
+  return {
+    get kube() {
+      if (!kube) throw new Error('useOperators: the client is made in beforeAll');
+      return kube;
+    },
+    async start(name, args) {
+      const op = await OperatorProcess.start(name, args);
+      operators.push(op);
+      await op.waitReady();
+      return op;
+    },
+  };
+}
+
+/** Flags for an operator in `namespace` that elects its leader there with short timings, webhook off. */
+export function leaderElectingArgs(namespace: string): string[] {
+  return [
+    `--namespace=${namespace}`,
+    `--lease-namespace=${namespace}`,
+    '--leader-elect',
+    '--lease-duration-seconds=3',
+    '--renew-deadline-seconds=2',
+    '--retry-period-seconds=0.5',
+    '--no-webhook',
+  ];
+}
+
+export const webhookConfigurationsRef = {
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'validatingwebhookconfigurations',
+};
+
+/**
+ * A ValidatingWebhookConfiguration `name` that sends group creates and updates to the operator's
+ * webhook on `webhookPort`, by URL and without a caBundle (the self-managed mode injects it); with
+ * `namespace`, only for groups in that namespace.
+ */
+export function webhookConfiguration(name: string, webhookPort: number, namespace?: string) {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name: 'groups.clicktocall.dev',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        clientConfig: { url: `https://127.0.0.1:${webhookPort}/validate` },
+        ...(namespace
+          ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } }
+          : {}),
+        rules: [
+          {
+            apiGroups: ['clicktocall.dev'],
+            apiVersions: ['v1alpha1'],
+            resources: ['clicktocallingroups'],
+            operations: ['CREATE', 'UPDATE'],
+            ...(namespace ? { scope: 'Namespaced' } : {}),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * POSTs `body` to a webhook's /validate on 127.0.0.1:`port`; `tls` says how to trust the server
+ * (`ca`, or `rejectUnauthorized: false`) and which `agent` to use.
+ */
+export function postToWebhook(
+  port: number,
+  body: string | Buffer,
+  tls: Pick<https.RequestOptions, 'ca' | 'rejectUnauthorized' | 'agent'>,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/validate',
+        method: 'POST',
+        ...tls,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** A real operator process (operator/src/main.ts) against the harness control plane. */

@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GroupConfigMap, decodeGroupConfig } from '../../../api/src/index.ts';
-import { KubeClient, isNotFound, loadKubeConfig, type KubeObject } from '../../../lib/src/kube/index.ts';
-import { eventually, harness, kubectl, useNamespace } from '../../harness/context.ts';
-import { OperatorProcess, installCrd } from './operator-process.ts';
+import { isNotFound, type KubeObject } from '../../../lib/src/kube/index.ts';
+import { eventually, kubectl, useNamespace } from '../../harness/context.ts';
+import { leaderElectingArgs, useOperators, type OperatorProcess } from './operator-process.ts';
 
 const ns = useNamespace('operator');
-const operators: OperatorProcess[] = [];
-let kube: KubeClient;
+const operators = useOperators();
 
 interface Condition {
   type: string;
@@ -51,7 +50,7 @@ function group(name: string, spec: Record<string, unknown>) {
 }
 
 async function readGroup(name: string): Promise<Group> {
-  return kube.get<Group>({ ...groupsRef(), name });
+  return operators.kube.get<Group>({ ...groupsRef(), name });
 }
 
 const ready = (g: Group) => g.status?.conditions?.find((c) => c.type === 'Ready');
@@ -66,40 +65,15 @@ async function waitForReady(name: string, status: 'True' | 'False'): Promise<Gro
 }
 
 async function readConfigMap(name: string): Promise<ConfigMap | undefined> {
-  return kube.get<ConfigMap>({ ...cmRef(), name }).catch((err: unknown) => {
+  return operators.kube.get<ConfigMap>({ ...cmRef(), name }).catch((err: unknown) => {
     if (isNotFound(err)) return undefined;
     throw err;
   });
 }
 
-function operatorArgs(): string[] {
-  return [
-    `--namespace=${ns.name}`,
-    `--lease-namespace=${ns.name}`,
-    '--leader-elect',
-    '--lease-duration-seconds=3',
-    '--renew-deadline-seconds=2',
-    '--retry-period-seconds=0.5',
-    '--no-webhook',
-  ];
+function startOperator(name: string): Promise<OperatorProcess> {
+  return operators.start(name, leaderElectingArgs(ns.name));
 }
-
-async function startOperator(name: string): Promise<OperatorProcess> {
-  const op = await OperatorProcess.start(name, operatorArgs());
-  operators.push(op);
-  await op.waitReady();
-  return op;
-}
-
-beforeAll(async () => {
-  kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
-  await installCrd();
-});
-
-afterAll(async () => {
-  await Promise.all(operators.map((op) => op.stop()));
-  kube?.close();
-});
 
 describe('the operator', () => {
   let op: OperatorProcess;
@@ -226,8 +200,8 @@ describe('the operator', () => {
 
   it('writes nothing to unchanged objects after a restart', async () => {
     const versions = async () => {
-      const groups = await kube.list({ ...groupsRef() });
-      const cms = await kube.list(
+      const groups = await operators.kube.list({ ...groupsRef() });
+      const cms = await operators.kube.list(
         { ...cmRef() },
         { labelSelector: `${GroupConfigMap.roleLabel}=${GroupConfigMap.roleValue}` },
       );

@@ -1,13 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { groupPrefix } from '../../../allocator/src/domain/index.ts';
-import { NatsServer } from '../../harness/nats-server.ts';
-import { eventually, harness, uniqueName } from '../../harness/context.ts';
-import { AllocatorProcess } from '../allocator/allocator-process.ts';
+import { eventually } from '../../harness/context.ts';
+import { useAllocatorWithOwnNats } from '../allocator/own-nats.ts';
 
 const POOL = 400;
 const WORKERS = 12;
@@ -35,25 +31,13 @@ async function leases(kv: KV, group: string): Promise<Map<string, string>> {
 }
 
 describe('an allocator under load whose nats-server (sync_interval: always) is SIGKILLed and restarted', () => {
-  let dir: string;
-  let nats: NatsServer;
-  let allocator: AllocatorProcess;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'c2c-crash-'));
-    const logDir = path.join(harness().workDir, 'logs');
-    nats = new NatsServer(path.join(dir, 'nats'), logDir, {
-      name: uniqueName('crash-nats'),
-      syncAlways: true,
-    });
-    const { url } = await nats.start();
-    const pool = Array.from(
-      { length: POOL },
-      (_, i) => `    - { number: '+1800${String(7_000_000 + i)}' }`,
-    ).join('\n');
-    await writeFile(
-      path.join(dir, 'group.yaml'),
-      `apiVersion: clicktocall.dev/v1alpha1
+  const pool = Array.from(
+    { length: POOL },
+    (_, i) => `    - { number: '+1800${String(7_000_000 + i)}' }`,
+  ).join('\n');
+  const own = useAllocatorWithOwnNats(
+    'crash',
+    `apiVersion: clicktocall.dev/v1alpha1
 kind: ClickToCallInGroup
 metadata: { name: crash }
 spec:
@@ -63,21 +47,11 @@ ${pool}
   accessCode: { generate: false }
   expirySeconds: 1800
 `,
-    );
-    allocator = await AllocatorProcess.start(
-      uniqueName('allocator-crash'),
-      ['--nats-url', url, '--groups-dir', dir, '--rate-limit-rps', '0'],
-      logDir,
-    );
-  });
-
-  afterAll(async () => {
-    await allocator?.stop();
-    await nats?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+    { syncAlways: true, args: ['--rate-limit-rps', '0'] },
+  );
 
   it('answers STORE_UNAVAILABLE without hanging, turns not-ready, recovers by itself, loses no acknowledged lease and holds no number twice', async () => {
+    const { nats, allocator } = own;
     const answers: Answer[] = [];
     let phase: Answer['phase'] = 'before';
     let running = true;

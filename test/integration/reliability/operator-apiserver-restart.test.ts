@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
 import { ControlPlane } from '../../harness/control-plane.ts';
-import { eventually, harness } from '../../harness/context.ts';
+import { harness } from '../../harness/context.ts';
 import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
-import { convergenceProblems, groupManifest, groupsRef, numbers, type Group } from './operator-fixtures.ts';
+import { groupManifest, groupsRef, numbers, waitConverged, type Group } from './operator-fixtures.ts';
 
 // A control plane of this file's own: restarting the shared API server would disturb other files.
 const ns = 'restart';
@@ -38,16 +38,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const converged = (what: string) =>
-  eventually(
-    what,
-    async () => {
-      const problems = await convergenceProblems(kube, ns);
-      return problems.length === 0 ? problems : undefined;
-    },
-    90_000,
-    250,
-  );
+const converged = (what: string) => waitConverged(kube, ns, what, 90_000, 250);
 
 describe('the operator across an API server restart', () => {
   it('keeps its watches and its Lease and reconciles changes made after the restart', async () => {

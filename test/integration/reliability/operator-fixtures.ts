@@ -2,6 +2,7 @@
 import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '../../../api/src/index.ts';
 import { isNotFound, type KubeClient, type KubeObject } from '../../../lib/src/kube/index.ts';
 import { contentHash } from '../../../operator/src/render/config-map.ts';
+import { eventually } from '../../harness/context.ts';
 
 export interface Condition {
   type: string;
@@ -116,4 +117,26 @@ export async function convergenceProblems(kube: KubeClient, namespace: string): 
       problems.push(`group ${name}: status.poolSize ${g.status?.poolSize} != ${decoded.dnisPool.length}`);
   }
   return problems;
+}
+
+/**
+ * Waits until `convergenceProblems` finds none, polling every `intervalMs` for at most `timeoutMs`;
+ * resolves with the (empty) list of problems.
+ */
+export function waitConverged(
+  kube: KubeClient,
+  namespace: string,
+  what: string,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<string[]> {
+  return eventually(
+    what,
+    async () => {
+      const problems = await convergenceProblems(kube, namespace);
+      return problems.length === 0 ? problems : undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
 }

@@ -1,52 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
-import { eventually, harness, useNamespace } from '../../harness/context.ts';
-import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, useNamespace } from '../../harness/context.ts';
+import { leaderElectingArgs, useOperators } from '../operator/operator-process.ts';
 import {
   configMapsRef,
-  convergenceProblems,
   groupManifest,
   groupsRef,
   numbers,
   readConfigMap,
+  waitConverged,
   type Group,
 } from './operator-fixtures.ts';
 
 const ns = useNamespace('op-kill');
-const operators: OperatorProcess[] = [];
-let kube: KubeClient;
+const operators = useOperators();
 
 const GROUPS = 40;
 const POOL = 250;
 
 function args(): string[] {
-  return [
-    `--namespace=${ns.name}`,
-    `--lease-namespace=${ns.name}`,
-    '--leader-elect',
-    '--lease-duration-seconds=3',
-    '--renew-deadline-seconds=2',
-    '--retry-period-seconds=0.5',
-    '--no-webhook',
-    '--max-concurrent-reconciles=2',
-  ];
+  return [...leaderElectingArgs(ns.name), '--max-concurrent-reconciles=2'];
 }
-
-beforeAll(async () => {
-  kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
-  await installCrd();
-});
-
-afterAll(async () => {
-  await Promise.all(operators.map((op) => op.stop()));
-  kube?.close();
-});
 
 describe('the operator, SIGKILLed mid-reconcile', () => {
   it('converges after a restart with one whole ConfigMap per group and none for deleted groups', async () => {
-    const first = await OperatorProcess.start('operator-kill-a', args());
-    operators.push(first);
-    await first.waitReady();
+    const first = await operators.start('operator-kill-a', args());
+    const kube = operators.kube;
 
     // 40 groups of 250 numbers at once: the queue is busy for a while.
     await Promise.all(
@@ -80,18 +58,8 @@ describe('the operator, SIGKILLed mid-reconcile', () => {
     for (const i of [37, 38, 39]) await kube.delete(groupsRef(ns.name, `g${i}`));
 
     const restartedAt = Date.now();
-    const second = await OperatorProcess.start('operator-kill-b', args());
-    operators.push(second);
-    await second.waitReady();
-    const problems = await eventually(
-      'every group to converge',
-      async () => {
-        const found = await convergenceProblems(kube, ns.name);
-        return found.length === 0 ? found : undefined;
-      },
-      120_000,
-      250,
-    );
+    const second = await operators.start('operator-kill-b', args());
+    const problems = await waitConverged(kube, ns.name, 'every group to converge', 120_000, 250);
     const convergedMs = Date.now() - restartedAt;
     expect(problems).toEqual([]);
     for (const i of [37, 38, 39])

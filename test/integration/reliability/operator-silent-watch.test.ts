@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
-import { eventually, harness, useNamespace } from '../../harness/context.ts';
+import { harness, useNamespace } from '../../harness/context.ts';
 import { TcpProxy } from '../../harness/tcp-proxy.ts';
 import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
-import { convergenceProblems, groupManifest, groupsRef, numbers } from './operator-fixtures.ts';
+import { groupManifest, groupsRef, numbers, waitConverged } from './operator-fixtures.ts';
 
 const ns = useNamespace('op-silent');
 const WATCHDOG_SECONDS = 4;
@@ -36,16 +36,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const converged = (what: string) =>
-  eventually(
-    what,
-    async () => {
-      const problems = await convergenceProblems(kube, ns.name);
-      return problems.length === 0 ? problems : undefined;
-    },
-    60_000,
-    200,
-  );
+const converged = (what: string) => waitConverged(kube, ns.name, what, 60_000, 200);
 
 describe('a watch that goes silent', () => {
   it('is restarted by the watchdog, and a change made while it was silent is reconciled', async () => {

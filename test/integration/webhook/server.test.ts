@@ -1,4 +1,3 @@
-import https from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { createLogger } from '../../../lib/src/index.ts';
 import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '../../../lib/src/tls/index.ts';
 import { WebhookServer, certificateFiles } from '../../../operator/src/webhook/server.ts';
 import { eventually } from '../../harness/context.ts';
+import { postToWebhook } from '../operator/operator-process.ts';
 
 let dir: string;
 let server: WebhookServer;
@@ -25,26 +25,7 @@ async function writeCert(leaf: KeyPairPem): Promise<void> {
 }
 
 function post(body: string | Buffer, ca: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: server.port,
-        path: '/validate',
-        method: 'POST',
-        ca,
-        agent: false,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postToWebhook(server.port, body, { ca, agent: false });
 }
 
 const first = issue();

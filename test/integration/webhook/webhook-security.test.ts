@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
 import { createCertificateAuthority, issueCertificate } from '../../../lib/src/tls/index.ts';
 import { harness, useNamespace } from '../../harness/context.ts';
-import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
+import { OperatorProcess, installCrd, postToWebhook } from '../operator/operator-process.ts';
 
 // The operator watches `watched`; `other` holds a ConfigMap nobody should read through the webhook.
 const watched = useNamespace('wh-sec');
@@ -21,26 +20,7 @@ let op: OperatorProcess;
 let kube: KubeClient;
 
 function post(body: string | Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: op.webhookPort,
-        path: '/validate',
-        method: 'POST',
-        ca: ca.certPem,
-        agent: false,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postToWebhook(op.webhookPort, body, { ca: ca.certPem, agent: false });
 }
 
 /** Completes a TLS handshake with the webhook within these versions; resolves the protocol or the error. */

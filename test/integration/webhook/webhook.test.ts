@@ -1,8 +1,13 @@
-import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
 import { eventually, harness, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
-import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
+import {
+  OperatorProcess,
+  installCrd,
+  postToWebhook,
+  webhookConfiguration,
+  webhookConfigurationsRef,
+} from '../operator/operator-process.ts';
 
 const ns = useNamespace('webhook');
 const webhookConfigName = uniqueName('c2c-webhook-test');
@@ -21,25 +26,7 @@ function group(name: string, spec: Record<string, unknown>) {
 const apply = (manifest: string) => kubectl(['apply', '-n', ns.name, '-f', '-'], { input: manifest });
 
 function post(port: number, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/validate',
-        method: 'POST',
-        rejectUnauthorized: false,
-        headers: { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postToWebhook(port, body, { rejectUnauthorized: false });
 }
 
 beforeAll(async () => {
@@ -58,40 +45,11 @@ beforeAll(async () => {
   await op.waitReady();
   // Registered by URL without a caBundle: the operator's self-managed mode injects it.
   await kube.create(
-    { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations' },
-    {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: webhookConfigName },
-      webhooks: [
-        {
-          name: 'groups.clicktocall.dev',
-          admissionReviewVersions: ['v1'],
-          sideEffects: 'None',
-          failurePolicy: 'Fail',
-          timeoutSeconds: 10,
-          clientConfig: { url: `https://127.0.0.1:${op.webhookPort}/validate` },
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } },
-          rules: [
-            {
-              apiGroups: ['clicktocall.dev'],
-              apiVersions: ['v1alpha1'],
-              resources: ['clicktocallingroups'],
-              operations: ['CREATE', 'UPDATE'],
-              scope: 'Namespaced',
-            },
-          ],
-        },
-      ],
-    },
+    webhookConfigurationsRef,
+    webhookConfiguration(webhookConfigName, op.webhookPort, ns.name),
   );
   await eventually('the caBundle to be injected', async () => {
-    const config = await kube.get({
-      group: 'admissionregistration.k8s.io',
-      version: 'v1',
-      plural: 'validatingwebhookconfigurations',
-      name: webhookConfigName,
-    });
+    const config = await kube.get({ ...webhookConfigurationsRef, name: webhookConfigName });
     return (config.webhooks as { clientConfig: { caBundle?: string } }[])[0]?.clientConfig.caBundle;
   });
 });
