@@ -29,8 +29,12 @@ ${extra}
 `;
 }
 
-/** Every live lease of a group, straight from the KV bucket. */
-async function liveLeases(
+/**
+ * Every lease of a group the KV bucket still holds. Leases stay in the store until NATS expires them
+ * (per-message TTL, one-second resolution), a moment after their `expiresAtMs`: a number is free for
+ * the allocator only once the store says so, so tests wait on the store, not on the clock.
+ */
+async function storedLeases(
   kv: KV,
   group: string,
 ): Promise<Array<{ key: string; number: string; id: string }>> {
@@ -38,8 +42,8 @@ async function liveLeases(
   for await (const key of await kv.keys(`${groupPrefix(group)}>`)) {
     const e = await kv.get(key);
     if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
-    const v = e.json<{ number: string; id: string; expiresAtMs: number }>();
-    if (v.expiresAtMs > Date.now()) out.push({ key, number: v.number, id: v.id });
+    const v = e.json<{ number: string; id: string }>();
+    out.push({ key, number: v.number, id: v.id });
   }
   return out;
 }
@@ -98,7 +102,7 @@ describe('several allocator replicas on one nats-server', () => {
     for (const r of full) expect(r.body.error.code).toBe('POOL_EXHAUSTED');
     expect(new Set(ok.map((r) => r.body.number)).size).toBe(20);
 
-    const leases = await liveLeases(kv, 'unique-pool');
+    const leases = await storedLeases(kv, 'unique-pool');
     expect(leases).toHaveLength(20);
     expect(new Set(leases.map((l) => l.number)).size).toBe(20);
     expect(new Set(leases.map((l) => l.id))).toEqual(new Set(ok.map((r) => r.body.id)));
@@ -115,7 +119,7 @@ describe('several allocator replicas on one nats-server', () => {
     // Real expiry (NATS per-message TTL) frees every number again.
     await eventually(
       'the leases to expire',
-      async () => (await liveLeases(kv, 'unique-pool')).length === 0,
+      async () => (await storedLeases(kv, 'unique-pool')).length === 0,
       30_000,
       250,
     );
@@ -127,7 +131,7 @@ describe('several allocator replicas on one nats-server', () => {
     );
     const refill = await Promise.all(Array.from({ length: 64 }, (_, i) => create(i, 'unique-pool')));
     expect(refill.filter((r) => r.status === 201)).toHaveLength(19);
-    const after = await liveLeases(kv, 'unique-pool');
+    const after = await storedLeases(kv, 'unique-pool');
     expect(new Set(after.map((l) => l.number)).size).toBe(after.length);
     expect(after).toHaveLength(20);
   });
@@ -163,12 +167,12 @@ describe('several allocator replicas on one nats-server', () => {
     replicas = survivors.concat([]);
     const served = results.filter((r) => r.status === 201 || r.status === 409);
     expect(served.length).toBeGreaterThanOrEqual(32);
-    const held = await liveLeases(kv, 'kill-pool');
+    const held = await storedLeases(kv, 'kill-pool');
     expect(new Set(held.map((l) => l.number)).size).toBe(held.length);
 
     await eventually(
       "every lease to expire, the dead replica's too",
-      async () => (await liveLeases(kv, 'kill-pool')).length === 0,
+      async () => (await storedLeases(kv, 'kill-pool')).length === 0,
       30_000,
       250,
     );

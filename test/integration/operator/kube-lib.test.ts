@@ -77,15 +77,17 @@ describe('the informer', () => {
     await informer.waitForSync();
     await kube.delete({ ...configMaps(), name: 'gone-soon' });
     await eventually('the delete to arrive', async () => deleted.includes('gone-soon'));
-    // The watch is idle from here: the watchdog and the periodic relist both fire.
+    // The watch is idle from here: the watchdog and the periodic relist both fire. A resync is
+    // announced before its list completes, so wait for the second list too.
+    const lists = () => events.filter((e) => e.type === InformerEventType.List).length;
     await eventually(
-      'a watchdog restart and a resync',
+      'a watchdog restart, a resync and a second list',
       async () =>
         events.some((e) => e.type === InformerEventType.Watchdog) &&
-        events.some((e) => e.type === InformerEventType.Resync),
+        events.some((e) => e.type === InformerEventType.Resync) &&
+        lists() >= 2,
     );
-    const lists = events.filter((e) => e.type === InformerEventType.List).length;
-    expect(lists).toBeGreaterThanOrEqual(2);
+    expect(lists()).toBeGreaterThanOrEqual(2);
     stop.abort();
   });
 });
