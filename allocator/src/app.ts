@@ -2,6 +2,7 @@ import Fastify, {
   LogController,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type RouteOptions,
 } from 'fastify';
@@ -67,10 +68,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onRoute', (r) => void routes.push(r));
   app.decorateRequest('principal', undefined as unknown as Principal);
 
-  app.addHook('onRequest', async (req, reply) => {
+  // The hooks take a `done` callback rather than returning a promise: three fewer promises and
+  // microtask turns per request; a failure is passed to `done` and reaches the error handler as before.
+  app.addHook('onRequest', (req, reply, done) => {
     (req as { startedAt?: bigint }).startedAt = process.hrtime.bigint();
     const scope = req.routeOptions.config?.scope;
-    if (!scope) return;
+    if (!scope) {
+      done();
+      return;
+    }
+    try {
+      authorize(req, reply, scope);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
+  });
+
+  const authorize = (req: FastifyRequest, reply: FastifyReply, scope: Scope): void => {
     const header = req.headers['x-api-key'];
     const bearer = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
     const presented = (Array.isArray(header) ? header[0] : header) ?? bearer;
@@ -84,20 +100,28 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         details: { retryAfterSeconds: wait },
       });
     }
+  };
+
+  app.addHook('preValidation', (req, _reply, done) => {
+    try {
+      if (req.body !== undefined) checkJsonDepth(req.body);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
   });
 
-  app.addHook('preValidation', async (req) => {
-    if (req.body !== undefined) checkJsonDepth(req.body);
-  });
-
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const started = (req as { startedAt?: bigint }).startedAt;
-    if (started === undefined) return;
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    deps.metrics.httpDuration.observe(
-      { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) },
-      seconds,
-    );
+    if (started !== undefined) {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.httpDuration.observe(
+        { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) },
+        seconds,
+      );
+    }
+    done();
   });
 
   app.setErrorHandler((err, req, reply) => {

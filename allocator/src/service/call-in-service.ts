@@ -125,7 +125,7 @@ export class CallInService {
         const value = encodeRecord(request);
         try {
           const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
-          view.apply({ type: 'put', key: request.key, value, revision });
+          view.applyCreated(request, revision);
           this.#d.observer?.created(groupName, attempts);
           return request;
         } catch (err) {

@@ -38,8 +38,8 @@ export class LiveView {
   readonly #options: LiveViewOptions;
   readonly #byKey = new Map<string, Live>();
   readonly #byId = new Map<string, string>();
-  /** `${group}\0${number}` → slot keys */
-  readonly #byGroupNumber = new Map<string, Set<string>>();
+  /** group → number → slot keys (nested, so lookups build no composite string) */
+  readonly #byGroupNumber = new Map<string, Map<string, Set<string>>>();
   /** number → slot keys, all groups */
   readonly #byNumber = new Map<string, Set<string>>();
   /** Highest revision seen per key, live or not, to drop stale events. */
@@ -80,6 +80,15 @@ export class LiveView {
     }
   }
 
+  /**
+   * A request this replica has just written at `revision`: the same as the `put` event its watch
+   * delivers later (which is then dropped as not newer), without decoding the value it encoded.
+   */
+  applyCreated(request: CallInRequest, revision: number): void {
+    if (!this.#newer(request.key, revision)) return;
+    this.#add(request, revision);
+  }
+
   /** Live requests of a group, oldest first; those past their expiry are left out. */
   liveRequests(groupName: string): CallInRequest[] {
     const now = this.#options.now();
@@ -92,16 +101,13 @@ export class LiveView {
 
   /** Numbers of the group that hold at least one request, as far as this replica knows. */
   busyCount(groupName: string): number {
-    let n = 0;
-    const prefix = `${groupName}\0`;
-    for (const k of this.#byGroupNumber.keys()) if (k.startsWith(prefix)) n++;
-    return n;
+    return this.#byGroupNumber.get(groupName)?.size ?? 0;
   }
 
   /** Whether a request this replica knows of holds the number and has not yet passed its expiry. */
   isNumberBusy(groupName: string, number: string): boolean {
     const now = this.#options.now();
-    for (const key of this.#byGroupNumber.get(`${groupName}\0${number}`) ?? []) {
+    for (const key of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
       if ((this.#byKey.get(key)?.request.expiresAtMs ?? 0) > now) return true;
     }
     return false;
@@ -109,7 +115,7 @@ export class LiveView {
 
   /** Whether this caller already holds a live request on this number of the group. */
   callerHolds(groupName: string, number: string, callerNumber: string): boolean {
-    for (const key of this.#byGroupNumber.get(`${groupName}\0${number}`) ?? []) {
+    for (const key of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
       const r = this.#byKey.get(key)?.request;
       if (r && r.callerNumber === callerNumber && r.expiresAtMs > this.#options.now()) return true;
     }
@@ -189,7 +195,9 @@ export class LiveView {
     if (this.#byKey.has(request.key)) this.#drop(request.key);
     this.#byKey.set(request.key, { request, revision });
     this.#byId.set(request.id, request.key);
-    addTo(this.#byGroupNumber, `${request.groupName}\0${request.number}`, request.key);
+    let numbers = this.#byGroupNumber.get(request.groupName);
+    if (!numbers) this.#byGroupNumber.set(request.groupName, (numbers = new Map()));
+    addTo(numbers, request.number, request.key);
     addTo(this.#byNumber, request.number, request.key);
     if (!this.#history.has(request.id)) {
       this.#history.set(request.id, {
@@ -220,7 +228,11 @@ export class LiveView {
     if (!live) return undefined;
     this.#byKey.delete(key);
     this.#byId.delete(live.request.id);
-    removeFrom(this.#byGroupNumber, `${live.request.groupName}\0${live.request.number}`, key);
+    const numbers = this.#byGroupNumber.get(live.request.groupName);
+    if (numbers) {
+      removeFrom(numbers, live.request.number, key);
+      if (numbers.size === 0) this.#byGroupNumber.delete(live.request.groupName);
+    }
     removeFrom(this.#byNumber, live.request.number, key);
     return live;
   }

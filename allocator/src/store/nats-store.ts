@@ -3,6 +3,7 @@ import {
   jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
+  PubHeaders,
   type JetStreamClient,
 } from '@nats-io/jetstream';
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
@@ -14,6 +15,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
+import { AckMux } from './ack-mux.ts';
 import {
   StoreCode,
   StoreError,
@@ -60,6 +62,7 @@ export class NatsStore implements CoordinationStore {
   readonly #log: Logger;
   readonly #tombstoneTtl: string;
   readonly #timeoutMs: number;
+  readonly #acks: AckMux;
   #connected = true;
   /** Watches to restart with a fresh snapshot after a reconnection (their consumers may be gone). */
   readonly #restartOnReconnect = new Set<() => void>();
@@ -74,6 +77,7 @@ export class NatsStore implements CoordinationStore {
     this.#log = options.log;
     this.#tombstoneTtl = `${Math.max(1, options.tombstoneTtlSeconds ?? 5)}s`;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#acks = new AckMux(nc, this.#timeoutMs);
     void this.#followStatus();
   }
 
@@ -131,9 +135,7 @@ export class NatsStore implements CoordinationStore {
     this.#failFastWhenDisconnected('create');
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#coalesced(() =>
-          this.#kv.create(key, value, `${Math.max(1, Math.ceil(ttlSeconds))}s`),
-        );
+        return await this.#coalesced(() => this.#createOnce(key, value, ttlSeconds));
       } catch (err) {
         if (isWrongLastSequence(err)) {
           // Either live, or a tombstone expired between the client's two steps: look once more.
@@ -148,6 +150,30 @@ export class NatsStore implements CoordinationStore {
         }
         throw this.#unavailable('create', err);
       }
+    }
+  }
+
+  /**
+   * What `kv.create` does, with the acknowledgement awaited on {@link AckMux}: write if the key's
+   * last sequence is 0; when that fails (other than with a JetStream error that is not a wrong last
+   * sequence) and the key's last message is a delete or purge marker, write once more expecting that
+   * marker's sequence; otherwise the first error stands.
+   */
+  async #createOnce(key: string, value: Uint8Array, ttlSeconds: number): Promise<number> {
+    const ttl = `${Math.max(1, Math.ceil(ttlSeconds))}s`;
+    const put = (previousSeq: number) => {
+      const h = headers();
+      h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(previousSeq));
+      h.set(PubHeaders.MessageTTL, ttl);
+      return this.#acks.publish(`$KV.${this.#bucket}.${key}`, value, h);
+    };
+    try {
+      return await put(0);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && !isWrongLastSequence(err)) throw err;
+      const last = await this.#kv.get(key);
+      if (last?.operation === 'DEL' || last?.operation === 'PURGE') return put(last.revision);
+      throw err;
     }
   }
 
@@ -269,7 +295,9 @@ export class NatsStore implements CoordinationStore {
   }
 
   async close(): Promise<void> {
+    // Draining lets acknowledgements still on their way arrive; whatever waits after that fails.
     await this.#nc.drain().catch(() => this.#nc.close());
+    this.#acks.close();
   }
 
   /**
