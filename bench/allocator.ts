@@ -332,7 +332,8 @@ spec:
     uniqueDnis: { perSecond: uniq.perSecond, attemptsPerAllocation: attempts, poolSize: 10_000 },
     targets: {
       allocationsAtLeastHalfOfRawKv: Math.max(api1.perSecond, api2.perSecond) >= 0.5 * raw.perSecond,
-      p99Below10msAtHalfPeak: Math.min(lat1.p99Ms, lat2.p99Ms) < 10,
+      // Every configuration must hold the latency target, not just the better one.
+      p99Below10msAtHalfPeak: Math.max(lat1.p99Ms, lat2.p99Ms) < 10,
     },
   };
   await writeResults(
