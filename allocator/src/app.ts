@@ -46,6 +46,12 @@ export interface AppDeps {
   version?: string;
 }
 
+/** Answers anything thrown with the API's status, `{ error }` body and headers (see toApiError). */
+function sendApiError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, headers } = toApiError(err, req.log);
+  void reply.code(status).headers(headers).send(body);
+}
+
 /** The allocator's HTTP API, built without listening: main.ts listens, tests use `app.inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
@@ -58,10 +64,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Group names are up to 253 characters before percent-encoding; the schema checks the decoded one.
     routerOptions: { maxParamLength: 1024 },
     // Bad URLs and over-long parameters are answered in the API's error shape too.
-    frameworkErrors: (err, req, reply) => {
-      const { status, body, headers } = toApiError(err, req.log);
-      void (reply as unknown as FastifyReply).code(status).headers(headers).send(body);
-    },
+    frameworkErrors: (err, req, reply) => sendApiError(err, req, reply as unknown as FastifyReply),
   }) as unknown as FastifyInstance;
 
   const routes: RouteOptions[] = [];
@@ -124,15 +127,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done();
   });
 
-  app.setErrorHandler((err, req, reply) => {
-    const { status, body, headers } = toApiError(err, req.log);
-    void reply.code(status).headers(headers).send(body);
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply
-      .code(404)
-      .send({ error: { code: AllocatorCode.NotFound, message: `no route ${req.method} ${req.url}` } });
-  });
+  app.setErrorHandler(sendApiError);
+  app.setNotFoundHandler((req, reply) =>
+    sendApiError(new AllocatorError(AllocatorCode.NotFound, `no route ${req.method} ${req.url}`), req, reply),
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {

@@ -20,7 +20,12 @@ export {
 export { normalizeDnis, checkDnis, E164_PATTERN } from './phone.ts';
 export { resolveGroup, type ResolveOptions, type ResolveResult } from './resolve.ts';
 export { encodeGroupConfig, decodeGroupConfig, GroupConfigError, GroupConfigCode } from './group-config.ts';
-export { GroupConfigMap, type ResolvedGroup, type DnisEntry } from './resolved-group.ts';
+export {
+  GroupConfigMap,
+  GROUP_CONFIG_SELECTOR,
+  type ResolvedGroup,
+  type DnisEntry,
+} from './resolved-group.ts';
 
 export const GROUP_API = {
   group: 'clicktocall.dev',

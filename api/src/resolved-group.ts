@@ -28,3 +28,6 @@ export const GroupConfigMap = {
   poolKey: 'pool.csv',
   nameSuffix: '-click-to-call-in',
 } as const;
+
+/** The label selector of every group ConfigMap: what the operator and the allocator watch. */
+export const GROUP_CONFIG_SELECTOR = `${GroupConfigMap.roleLabel}=${GroupConfigMap.roleValue}`;

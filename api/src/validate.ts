@@ -209,7 +209,8 @@ function schemaIssue(err: ErrorObject, spec: unknown): Issue {
   };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A plain object (not null, not an array). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 

@@ -1,17 +1,17 @@
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
-import { GROUP_API } from '../../api/src/index.ts';
-import { createLogger, onShutdownSignal } from '../../lib/src/index.ts';
+import { GROUP_API, GROUP_CONFIG_SELECTOR } from '../../api/src/index.ts';
+import { createLogger, errorMessage, onShutdownSignal } from '../../lib/src/index.ts';
 import {
   EventRecorder,
   Informer,
   KubeClient,
   LeaderElector,
   loadKubeConfig,
+  objectKey,
 } from '../../lib/src/kube/index.ts';
 import { defaultIdentity, loadConfig, usage } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import {
-  GROUP_CONFIG_SELECTOR,
   GroupReconciler,
   NOT_GROUP_CONFIG_SELECTOR,
   effectiveGroupName,
@@ -34,7 +34,7 @@ let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig(process.argv.slice(2), process.env);
 } catch (err) {
-  console.error(`operator: ${err instanceof Error ? err.message : String(err)}\n\n${usage()}`);
+  console.error(`operator: ${errorMessage(err)}\n\n${usage()}`);
   process.exit(2);
 }
 const log = createLogger('operator', { level: config['log-level'] });
@@ -91,16 +91,15 @@ const reconciler = new GroupReconciler({
   log,
   onConfigMapWrite: (action) => metrics.configMapWrites.inc({ action }),
 });
-const keyOf = (o: GroupObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 groups
-  .onAdd((g) => queue.add(keyOf(g)))
+  .onAdd((g) => queue.add(objectKey(g)))
   .onUpdate((g, old) => {
     // Status writes bump resourceVersion but not generation: nothing to do for them.
     const changed =
       g.metadata?.generation !== old.metadata?.generation ||
       g.metadata?.deletionTimestamp !== old.metadata?.deletionTimestamp ||
       g.metadata?.uid !== old.metadata?.uid;
-    if (changed) queue.add(keyOf(g));
+    if (changed) queue.add(objectKey(g));
     if (effectiveGroupName(g) !== effectiveGroupName(old))
       for (const k of reconciler.groupsNamed(effectiveGroupName(old))) queue.add(k);
   })
@@ -126,7 +125,7 @@ const controller = new Controller({
   log,
   concurrency: config['max-concurrent-reconciles'],
   resyncIntervalMs,
-  keys: () => groups.list().map(keyOf),
+  keys: () => groups.list().map(objectKey),
   hooks: {
     onReconciled: (outcome, seconds) => metrics.observeReconcile(outcome, seconds),
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),

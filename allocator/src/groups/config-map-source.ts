@@ -1,4 +1,4 @@
-import { decodeGroupConfig, GroupConfigMap } from '../../../api/src/index.ts';
+import { decodeGroupConfig, GROUP_CONFIG_SELECTOR } from '../../../api/src/index.ts';
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
 import {
   Informer,
@@ -43,7 +43,7 @@ export class ConfigMapSource {
         plural: 'configmaps',
         ...(options.namespace ? { namespace: options.namespace } : {}),
       },
-      labelSelector: `${GroupConfigMap.roleLabel}=${GroupConfigMap.roleValue}`,
+      labelSelector: GROUP_CONFIG_SELECTOR,
     });
     const upsert = (cm: ConfigMap) => {
       try {

@@ -67,15 +67,7 @@ export class CallInService {
 
   async create(groupName: string, input: CreateInput): Promise<CallInRequest> {
     const group = this.#d.groups.get(groupName);
-    if (!group) {
-      throw new AllocatorError(
-        AllocatorCode.UnknownGroup,
-        `there is no group named ${JSON.stringify(groupName)}`,
-        {
-          details: { groupName },
-        },
-      );
-    }
+    if (!group) throw unknownGroup(groupName);
     const { settings } = group;
     const generate = settings.accessCode.generate;
     const callerNumber = input.callerNumber;
@@ -249,13 +241,7 @@ export class CallInService {
   requireKnownGroup(groupName: string): void {
     if (this.#d.groups.get(groupName)) return;
     if (this.#d.view.liveRequests(groupName).length > 0 || this.#d.view.history(groupName).length > 0) return;
-    throw new AllocatorError(
-      AllocatorCode.UnknownGroup,
-      `there is no group named ${JSON.stringify(groupName)}`,
-      {
-        details: { groupName },
-      },
-    );
+    throw unknownGroup(groupName);
   }
 
   groupStatus(group: RegisteredGroup): { poolSize: number; numbersInUse: number; liveRequests: number } {
@@ -292,6 +278,16 @@ export class CallInService {
       throw storeFailure(err);
     }
   }
+}
+
+function unknownGroup(groupName: string): AllocatorError {
+  return new AllocatorError(
+    AllocatorCode.UnknownGroup,
+    `there is no group named ${JSON.stringify(groupName)}`,
+    {
+      details: { groupName },
+    },
+  );
 }
 
 function notFound(id: string): AllocatorError {

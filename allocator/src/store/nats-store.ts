@@ -17,6 +17,7 @@ import {
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
 import { AckMux } from './ack-mux.ts';
 import {
+  MIN_TTL_SECONDS,
   StoreCode,
   StoreError,
   type CoordinationStore,
@@ -75,7 +76,7 @@ export class NatsStore implements CoordinationStore {
     this.#js = jetstream(nc, { timeout: options.timeoutMs ?? 5_000 });
     this.#bucket = options.bucket;
     this.#log = options.log;
-    this.#tombstoneTtl = `${Math.max(1, options.tombstoneTtlSeconds ?? 5)}s`;
+    this.#tombstoneTtl = `${Math.max(MIN_TTL_SECONDS, options.tombstoneTtlSeconds ?? 5)}s`;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#acks = new AckMux(nc, this.#timeoutMs);
     void this.#followStatus();
@@ -160,7 +161,7 @@ export class NatsStore implements CoordinationStore {
    * marker's sequence; otherwise the first error stands.
    */
   async #createOnce(key: string, value: Uint8Array, ttlSeconds: number): Promise<number> {
-    const ttl = `${Math.max(1, Math.ceil(ttlSeconds))}s`;
+    const ttl = `${Math.max(MIN_TTL_SECONDS, Math.ceil(ttlSeconds))}s`;
     const put = (previousSeq: number) => {
       const h = headers();
       h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(previousSeq));

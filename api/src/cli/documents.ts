@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { GROUP_API } from '../index.ts';
 import { Rule, type Issue } from '../issues.ts';
+import { isObject } from '../validate.ts';
 
 export interface YamlDocument {
   file: string;
@@ -21,9 +22,7 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+export { isObject };
 
 export function isGroup(value: unknown): value is KubeObject {
   return (

@@ -8,6 +8,7 @@ import type { Logger } from '../../../lib/src/index.ts';
 import {
   isAlreadyExists,
   isNotFound,
+  objectKey,
   type EventRecorder,
   type Informer,
   type KubeClient,
@@ -54,7 +55,7 @@ function createdBefore(a: GroupObject, b: GroupObject): boolean {
   const ta = a.metadata?.creationTimestamp ?? '';
   const tb = b.metadata?.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb;
-  return `${a.metadata?.namespace}/${a.metadata?.name}` < `${b.metadata?.namespace}/${b.metadata?.name}`;
+  return objectKey(a) < objectKey(b);
 }
 
 export type ConfigMapAction = 'created' | 'updated' | 'unchanged' | 'deleted';
@@ -104,19 +105,19 @@ export class GroupReconciler implements Reconciler {
     this.#now = deps.now ?? (() => new Date());
     deps.owned.onUpdate((cm) => this.#caughtUp(cm));
     deps.owned.onAdd((cm) => this.#caughtUp(cm));
-    deps.owned.onDelete((cm) => this.#written.delete(`${cm.metadata?.namespace}/${cm.metadata?.name}`));
+    deps.owned.onDelete((cm) => this.#written.delete(objectKey(cm)));
     const groupCaughtUp = (g: GroupObject) => {
-      const key = `${g.metadata?.namespace}/${g.metadata?.name}`;
+      const key = objectKey(g);
       if (this.#statusWritten.get(key)?.metadata?.resourceVersion === g.metadata?.resourceVersion) {
         this.#statusWritten.delete(key);
       }
     };
     deps.groups.onUpdate(groupCaughtUp);
-    deps.groups.onDelete((g) => this.#statusWritten.delete(`${g.metadata?.namespace}/${g.metadata?.name}`));
+    deps.groups.onDelete((g) => this.#statusWritten.delete(objectKey(g)));
   }
 
   #caughtUp(cm: ConfigMapObject): void {
-    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    const key = objectKey(cm);
     if (this.#written.get(key)?.metadata?.resourceVersion === cm.metadata?.resourceVersion)
       this.#written.delete(key);
   }
@@ -134,7 +135,7 @@ export class GroupReconciler implements Reconciler {
     return this.#d.groups
       .list()
       .filter((g) => effectiveGroupName(g) === groupName)
-      .map((g) => `${g.metadata?.namespace}/${g.metadata?.name}`);
+      .map(objectKey);
   }
 
   /**
@@ -400,5 +401,4 @@ export function ownerGroupKey(cm: ConfigMapObject): string | undefined {
   return `${cm.metadata.namespace}/${ref.name}`;
 }
 
-export const GROUP_CONFIG_SELECTOR = `${GroupConfigMap.roleLabel}=${GroupConfigMap.roleValue}`;
 export const NOT_GROUP_CONFIG_SELECTOR = `${GroupConfigMap.roleLabel}!=${GroupConfigMap.roleValue}`;

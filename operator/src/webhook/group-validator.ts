@@ -1,4 +1,3 @@
-import { GROUP_API } from '../../../api/src/index.ts';
 import { isNotFound, type Informer, type KubeClient } from '../../../lib/src/kube/index.ts';
 import {
   effectiveGroupName,
@@ -79,5 +78,3 @@ export function groupValidator(
     return reviewGroup(request, ctx);
   };
 }
-
-export const GROUP_KIND = GROUP_API.kind;
