@@ -12,7 +12,7 @@ import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
-import { loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
+import { cpuPerUnit, loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -20,6 +20,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const { work, logDir } = await workDir('c2c-bench-');
 const nats = new NatsServer(path.join(work, 'nats'), logDir, { name: 'bench-nats' });
 const processes: AllocatorProcess[] = [];
+const natsPid = () => nats.process?.pid ?? -1;
 
 /** Closed loop: `concurrency` workers calling `op` as fast as they can for `ms`. */
 async function closedLoop(
@@ -103,6 +104,10 @@ class Connection {
     this.#socket.on('error', () => this.#waiting?.(0));
   }
 
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
   async request(raw: Buffer): Promise<number> {
     await this.#ready;
     return new Promise((resolve) => {
@@ -154,6 +159,11 @@ class LoadClient {
     if (next) next(c);
     else this.#free.push(c);
     return status;
+  }
+
+  /** Resolves once every connection is open. */
+  async connected(): Promise<void> {
+    await Promise.all(this.#all.map((c) => c.ready));
   }
 
   close(): void {
@@ -270,17 +280,22 @@ spec:
         () => false,
       );
     await closedLoop(CONCURRENCY, 1_000, create('warm'));
-    const r = await closedLoop(CONCURRENCY, DURATION_MS, create('raw'));
+    const { result, cpuMicrosPerUnit } = await cpuPerUnit({ 'nats-server': natsPid() }, async () => {
+      const r = await closedLoop(CONCURRENCY, DURATION_MS, create('raw'));
+      return { ...r, units: r.ok };
+    });
     await nc.close();
-    return r;
+    return { ...result, cpuMicrosPerCreate: cpuMicrosPerUnit };
   };
   const rawDefault = await rawKv(false);
   const raw = await rawKv(true);
   console.log(`raw KV create: ${raw.perSecond}/s (client defaults: ${rawDefault.perSecond}/s)`);
+  console.log(`  CPU µs per create: ${JSON.stringify(raw.cpuMicrosPerCreate)}`);
 
   const body = JSON.stringify({ callerNumber: '+14155550123', userData: { customer: 'c-42' } });
   type Latency = Awaited<ReturnType<typeof openLoop>> & { ratePerSecond: number };
   const peaks: Record<number, number> = {};
+  const cpuPerAllocation: Record<number, Record<string, number>> = {};
   const latencies: Record<number, Latency> = {};
   let urls2: string[] = [];
   for (const replicas of [1, 2]) {
@@ -289,14 +304,27 @@ spec:
     const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
     const create = () => client.post().then((s) => s === 201);
     await closedLoop(CONCURRENCY, 1_000, create);
-    const r = await closedLoop(CONCURRENCY, DURATION_MS, create);
+    const pids = Object.fromEntries([
+      ['nats-server', natsPid()],
+      ...processes.map((p, i) => [`allocator ${i + 1}`, p.process.pid]),
+    ]) as Record<string, number>;
+    const { result: r, cpuMicrosPerUnit } = await cpuPerUnit(pids, async () => {
+      const loop = await closedLoop(CONCURRENCY, DURATION_MS, create);
+      return { ...loop, units: loop.ok };
+    });
     client.close();
     peaks[replicas] = r.perSecond;
+    cpuPerAllocation[replicas] = cpuMicrosPerUnit;
     console.log(`HTTP allocations, ${replicas} replica(s): ${r.perSecond}/s (${r.failed} failed)`);
+    console.log(`  CPU µs per allocation: ${JSON.stringify(cpuMicrosPerUnit)}`);
     // 3. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
     const half = Math.round(r.perSecond / 2);
+    // Steady state: connections open and one second at the same rate before the measured run.
     const latClient = new LoadClient(urls, 256, '/v1/groups/shared/requests', body);
-    const lat = await openLoop(half, DURATION_MS, () => latClient.post().then((s) => s === 201));
+    const latOp = () => latClient.post().then((s) => s === 201);
+    await latClient.connected();
+    await openLoop(half, 1_000, latOp);
+    const lat = await openLoop(half, DURATION_MS, latOp);
     latClient.close();
     latencies[replicas] = { ratePerSecond: half, ...lat };
     console.log(`  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms`);
@@ -328,6 +356,12 @@ spec:
     rawKvCreatePerSecond: raw.perSecond,
     rawKvCreatePerSecondClientDefaults: rawDefault.perSecond,
     httpAllocationsPerSecond: { replicas1: api1.perSecond, replicas2: api2.perSecond },
+    // CPU time of each process during the closed-loop measurements, per create or allocation.
+    cpuMicroseconds: {
+      perRawKvCreate: raw.cpuMicrosPerCreate,
+      perAllocation1Replica: cpuPerAllocation[1],
+      perAllocation2Replicas: cpuPerAllocation[2],
+    },
     latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
     uniqueDnis: { perSecond: uniq.perSecond, attemptsPerAllocation: attempts, poolSize: 10_000 },
     targets: {
@@ -336,6 +370,9 @@ spec:
       p99Below10msAtHalfPeak: Math.max(lat1.p99Ms, lat2.p99Ms) < 10,
     },
   };
+  const cpuColumns = ['load generator', 'nats-server', 'allocator 1', 'allocator 2'];
+  const cpuRow = (label: string, cpu: Record<string, number> | undefined) =>
+    `| ${label} | ${cpuColumns.map((c) => cpu?.[c] ?? '–').join(' | ')} |`;
   await writeResults(
     'allocator',
     report,
@@ -354,6 +391,14 @@ ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Comm
 | latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms |
 | latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms |
 | unique DNIS, 10,000 numbers, 2 replicas | ${uniq.perSecond}/s, ${attempts} create attempts per allocation |
+
+CPU time per operation during the closed-loop measurements (µs, user + system, from /proc):
+
+| measurement | ${cpuColumns.join(' | ')} |
+| --- | ${cpuColumns.map(() => '---').join(' | ')} |
+${cpuRow('raw KV create', raw.cpuMicrosPerCreate)}
+${cpuRow('allocation, 1 replica', cpuPerAllocation[1])}
+${cpuRow('allocation, 2 replicas', cpuPerAllocation[2])}
 
 Targets: allocations/s ≥ 0.5 × raw KV create/s: **${report.targets.allocationsAtLeastHalfOfRawKv ? 'met' : 'missed'}**;
 p99 < 10 ms at half of peak: **${report.targets.p99Below10msAtHalfPeak ? 'met' : 'missed'}**.

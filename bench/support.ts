@@ -1,4 +1,5 @@
 /** Pieces shared by the benchmark scripts. */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,4 +44,41 @@ export async function writeResults(name: string, report: unknown, markdown: stri
   await mkdir(path.join(root, 'bench/results'), { recursive: true });
   await writeFile(path.join(root, `bench/results/${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(root, `bench/results/${name}.md`), markdown);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks on every architecture Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Measures the CPU used by each named process (and by this one, as `load generator`) while `work`
+ * runs; returns microseconds of CPU per unit of work done.
+ */
+export async function cpuPerUnit<T extends { units: number }>(
+  pids: Record<string, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuMicrosPerUnit: Record<string, number> }> {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, processCpuSeconds(pid)]));
+  const self = process.cpuUsage();
+  const result = await work();
+  const own = process.cpuUsage(self);
+  const perUnit = (seconds: number) => round((seconds * 1e6) / Math.max(1, result.units), 1);
+  const cpuMicrosPerUnit: Record<string, number> = {
+    'load generator': perUnit((own.user + own.system) / 1e6),
+  };
+  for (const [k, pid] of Object.entries(pids)) {
+    cpuMicrosPerUnit[k] = perUnit(processCpuSeconds(pid) - (before[k] as number));
+  }
+  return { result, cpuMicrosPerUnit };
 }

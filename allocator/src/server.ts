@@ -90,7 +90,9 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
       // Listen before the first list arrives: /healthz answers, /readyz says why not ready yet.
       await cms.start(false);
     }
-    watch = await store.watch(SLOT_PREFIX, (e) => liveView.apply(e));
+    watch = await store.watch(SLOT_PREFIX, (e) => liveView.apply(e), {
+      isKnown: (key, revision) => liveView.knows(key, revision),
+    });
   } catch (err) {
     for (const s of sources) s.stop();
     await store.close();

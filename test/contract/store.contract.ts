@@ -112,6 +112,28 @@ export function describeStoreContract(name: string, open: () => Promise<Coordina
       }
     });
 
+    it('skips only the events the watcher says it already has', async () => {
+      const p = `s.contract.known${++n}.`;
+      const events: StoreEvent[] = [];
+      const w = await store.watch(p, (e) => events.push(e), {
+        isKnown: (key) => key.endsWith('.mine'),
+      });
+      try {
+        const mine = await store.create(`${p}mine`, enc('m'), 30);
+        await store.create(`${p}theirs`, enc('t'), 30);
+        await store.remove(`${p}mine`, mine, enc('done'));
+        // Written after everything else: once it arrives, the watch has passed the rest.
+        const last = await store.create(`${p}last`, enc('l'), 30);
+        await until('the put of the last key', () =>
+          events.find((e) => e.type === 'put' && e.key === `${p}last` && e.revision === last),
+        );
+        expect(events.some((e) => e.type === 'put' && e.key === `${p}theirs`)).toBe(true);
+        expect(events.filter((e) => e.type !== 'snapshot' && e.key === `${p}mine`)).toEqual([]);
+      } finally {
+        await w.stop();
+      }
+    });
+
     it('expires a key after its TTL, tells watchers, and lets it be created again', async () => {
       const p = `s.contract.ttl${++n}.`;
       const events: StoreEvent[] = [];

@@ -1,5 +1,5 @@
 import type { CallInRequest } from '../domain/index.ts';
-import type { HistoryRecord } from '../service/live-view.ts';
+import { historyEvents, type HistoryRecord } from '../service/live-view.ts';
 
 /** The public shape of a request: ISO times, no internal fields. */
 export function requestView(r: CallInRequest, withUserData = false): Record<string, unknown> {
@@ -20,6 +20,6 @@ export function historyView(h: HistoryRecord): Record<string, unknown> {
   return {
     state: h.outcome ?? 'live',
     request: requestView(h.request),
-    events: h.events.map((e) => ({ type: e.type, at: new Date(e.atMs).toISOString() })),
+    events: historyEvents(h).map((e) => ({ type: e.type, at: new Date(e.atMs).toISOString() })),
   };
 }

@@ -108,13 +108,15 @@ export class CallInService {
           ...(entry.description ? { description: entry.description } : {}),
           ...(accessCode !== undefined ? { accessCode } : {}),
           ...(callerNumber !== undefined ? { callerNumber } : {}),
-          ...(input.userData !== undefined ? { userData: input.userData } : {}),
           uniqueDnis: settings.uniqueDnis,
           createdAtMs: now,
           expiresAtMs: now + settings.expirySeconds * 1000,
           key: slotKey(groupName, entry.number, discriminator),
         };
-        const value = encodeRecord(request);
+        // The stored record carries userData; the view and the answer do not need it.
+        const value = encodeRecord(
+          input.userData !== undefined ? { ...request, userData: input.userData } : request,
+        );
         try {
           const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
           view.applyCreated(request, revision);

@@ -6,49 +6,74 @@ export interface HistoryEvent {
   atMs: number;
 }
 
+/** What this replica knows of one request: live until `outcome` is set. */
 export interface HistoryRecord {
-  request: CallInRequest;
-  events: HistoryEvent[];
+  readonly request: CallInRequest;
   /** Set once the request has ended. */
-  outcome?: RequestOutcome;
-  lastEventAtMs: number;
+  readonly outcome?: RequestOutcome;
+  readonly endedAtMs?: number;
+}
+
+/** The request's events, oldest first: created, then how it ended (if it has). */
+export function historyEvents(h: HistoryRecord): HistoryEvent[] {
+  const created: HistoryEvent = { type: 'created', atMs: h.request.createdAtMs };
+  return h.outcome && h.endedAtMs !== undefined
+    ? [created, { type: h.outcome, atMs: h.endedAtMs }]
+    : [created];
 }
 
 export interface LiveViewOptions {
   now: () => number;
   /** How long an ended request stays in the history. */
   historyMs: number;
-  /** At most this many requests in the history (oldest dropped first). */
+  /** At most this many ended requests in the history (the earliest ended dropped first). */
   historyMaxEntries: number;
   /** Told once per request end observed, whichever replica caused it. */
   onEnded?: (request: CallInRequest, outcome: RequestOutcome) => void;
 }
 
-interface Live {
+/** One request: the view's live entry and, once ended, its history record. */
+interface Known {
   request: CallInRequest;
+  /** Revision of the write that created it. */
   revision: number;
+  /** When this view learned of it, relative to the others: orders requests created in the same ms. */
+  arrival: number;
+  outcome?: RequestOutcome;
+  endedAtMs?: number;
 }
+
+/** How long the revision of an ended key is remembered to drop events older than the end. */
+const ENDED_REVISION_MEMORY_MS = 30_000;
 
 /**
  * This replica's picture of the live requests of every group, kept from the store's watch, and the
  * history of what happened to each request since this replica started. The store decides; this view
  * only steers choices (which number to try) and answers reads.
+ *
+ * One object per request serves every index (by key, by id, by group and number) and the history.
  */
 export class LiveView {
   readonly #options: LiveViewOptions;
-  readonly #byKey = new Map<string, Live>();
-  readonly #byId = new Map<string, string>();
-  /** group → number → slot keys (nested, so lookups build no composite string) */
-  readonly #byGroupNumber = new Map<string, Map<string, Set<string>>>();
-  /** number → slot keys, all groups */
-  readonly #byNumber = new Map<string, Set<string>>();
-  /** Highest revision seen per key, live or not, to drop stale events. */
-  readonly #revisions = new Map<string, number>();
-  readonly #history = new Map<string, HistoryRecord>();
+  readonly #liveByKey = new Map<string, Known>();
+  readonly #liveById = new Map<string, Known>();
+  /** group → number → live requests on it */
+  readonly #byGroupNumber = new Map<string, Map<string, Set<Known>>>();
+  /** Ended requests, in the order they ended. */
+  readonly #ended = new Map<string, Known>();
+  /**
+   * Revisions at which keys ended, in two generations swapped every ENDED_REVISION_MEMORY_MS: a late
+   * event for an ended key (the watch echo of this replica's own create) is recognised as stale.
+   */
+  #endedRevisions = new Map<string, number>();
+  #olderEndedRevisions = new Map<string, number>();
+  #generationStartedMs: number;
   #synced = false;
+  #arrivals = 0;
 
   constructor(options: LiveViewOptions) {
     this.#options = options;
+    this.#generationStartedMs = options.now();
   }
 
   get synced(): boolean {
@@ -62,41 +87,56 @@ export class LiveView {
         this.#synced = true;
         return;
       case 'put': {
-        if (!this.#newer(event.key, event.revision)) return;
+        if (this.knows(event.key, event.revision)) return;
         const request = decodeRequest(event.value);
         if (request) this.#add(request, event.revision);
         return;
       }
       case 'removed': {
-        if (!this.#newer(event.key, event.revision)) return;
+        if (this.knows(event.key, event.revision)) return;
         const reason = decodeRemoval(event.reason);
-        this.#end(event.key, reason?.outcome ?? 'cancelled', reason?.atMs ?? this.#options.now());
+        this.#end(
+          event.key,
+          event.revision,
+          reason?.outcome ?? 'cancelled',
+          reason?.atMs ?? this.#options.now(),
+        );
         return;
       }
       case 'expired':
-        if (!this.#newer(event.key, event.revision)) return;
-        this.#end(event.key, 'expired', this.#options.now());
+        if (this.knows(event.key, event.revision)) return;
+        this.#end(event.key, event.revision, 'expired', this.#options.now());
         return;
     }
   }
 
   /**
    * A request this replica has just written at `revision`: the same as the `put` event its watch
-   * delivers later (which is then dropped as not newer), without decoding the value it encoded.
+   * delivers later (which is then skipped as known), without decoding the value it encoded.
+   * `request` must not carry userData: the view never holds it.
    */
   applyCreated(request: CallInRequest, revision: number): void {
-    if (!this.#newer(request.key, revision)) return;
+    if (this.knows(request.key, revision)) return;
     this.#add(request, revision);
+  }
+
+  /** Whether the view already reflects `revision` (or a later one) of `key`. */
+  knows(key: string, revision: number): boolean {
+    const known =
+      this.#liveByKey.get(key)?.revision ??
+      this.#endedRevisions.get(key) ??
+      this.#olderEndedRevisions.get(key);
+    return known !== undefined && known >= revision;
   }
 
   /** Live requests of a group, oldest first; those past their expiry are left out. */
   liveRequests(groupName: string): CallInRequest[] {
     const now = this.#options.now();
-    const out: CallInRequest[] = [];
-    for (const { request } of this.#byKey.values()) {
-      if (request.groupName === groupName && request.expiresAtMs > now) out.push(request);
+    const out: Known[] = [];
+    for (const known of this.#liveOf(groupName)) {
+      if (known.request.expiresAtMs > now) out.push(known);
     }
-    return out.sort((a, b) => a.createdAtMs - b.createdAtMs);
+    return out.sort(oldestFirst).map((k) => k.request);
   }
 
   /** Numbers of the group that hold at least one request, as far as this replica knows. */
@@ -106,166 +146,159 @@ export class LiveView {
 
   /** Whether a request this replica knows of holds the number and has not yet passed its expiry. */
   isNumberBusy(groupName: string, number: string): boolean {
+    const onNumber = this.#byGroupNumber.get(groupName)?.get(number);
+    if (!onNumber) return false;
     const now = this.#options.now();
-    for (const key of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
-      if ((this.#byKey.get(key)?.request.expiresAtMs ?? 0) > now) return true;
-    }
+    for (const known of onNumber) if (known.request.expiresAtMs > now) return true;
     return false;
   }
 
   /** Whether this caller already holds a live request on this number of the group. */
   callerHolds(groupName: string, number: string, callerNumber: string): boolean {
-    for (const key of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
-      const r = this.#byKey.get(key)?.request;
-      if (r && r.callerNumber === callerNumber && r.expiresAtMs > this.#options.now()) return true;
+    const onNumber = this.#byGroupNumber.get(groupName)?.get(number);
+    if (!onNumber) return false;
+    const now = this.#options.now();
+    for (const { request } of onNumber) {
+      if (request.callerNumber === callerNumber && request.expiresAtMs > now) return true;
     }
     return false;
   }
 
   /** Live requests on a dialled number, all groups. */
   onNumber(number: string): Array<{ request: CallInRequest; revision: number }> {
-    return [...(this.#byNumber.get(number) ?? [])]
-      .map((k) => this.#byKey.get(k))
-      .filter((l): l is Live => !!l);
+    const out: Known[] = [];
+    for (const numbers of this.#byGroupNumber.values()) {
+      for (const known of numbers.get(number) ?? []) out.push(known);
+    }
+    return out;
   }
 
   keyOf(id: string): string | undefined {
-    return this.#byId.get(id);
+    return this.#liveById.get(id)?.request.key;
   }
 
   /** Milliseconds until the group's earliest live request expires, if it has any. */
   nextExpiryInMs(groupName: string): number | undefined {
-    const now = this.#options.now();
-    let min: number | undefined;
-    for (const { request } of this.#byKey.values()) {
-      if (request.groupName !== groupName) continue;
-      const left = Math.max(0, request.expiresAtMs - now);
-      if (min === undefined || left < min) min = left;
+    let earliest: number | undefined;
+    for (const { request } of this.#liveOf(groupName)) {
+      if (earliest === undefined || request.expiresAtMs < earliest) earliest = request.expiresAtMs;
     }
-    return min;
+    return earliest === undefined ? undefined : Math.max(0, earliest - this.#options.now());
   }
 
   historyOf(id: string): HistoryRecord | undefined {
-    return this.#history.get(id);
+    this.#prune();
+    return this.#liveById.get(id) ?? this.#ended.get(id);
   }
 
+  /** Live and remembered ended requests of a group, oldest first. */
   history(groupName: string): HistoryRecord[] {
     this.#prune();
-    return [...this.#history.values()].filter((h) => h.request.groupName === groupName);
+    const out = [...this.#liveOf(groupName)];
+    for (const known of this.#ended.values()) if (known.request.groupName === groupName) out.push(known);
+    return out.sort(oldestFirst);
   }
 
   /** Groups that hold live requests, with how many (for metrics). */
   liveCounts(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const { request } of this.#byKey.values()) {
-      counts.set(request.groupName, (counts.get(request.groupName) ?? 0) + 1);
+    for (const [groupName, numbers] of this.#byGroupNumber) {
+      let n = 0;
+      for (const onNumber of numbers.values()) n += onNumber.size;
+      counts.set(groupName, n);
     }
     return counts;
   }
 
-  #newer(key: string, revision: number): boolean {
-    const known = this.#revisions.get(key);
-    if (known !== undefined && known >= revision) return false;
-    this.#revisions.set(key, revision);
-    return true;
+  *#liveOf(groupName: string): Generator<Known> {
+    for (const onNumber of this.#byGroupNumber.get(groupName)?.values() ?? []) yield* onNumber;
   }
 
   #applySnapshot(entries: StoreEntry[]): void {
     const seen = new Set<string>();
     for (const e of entries) {
       seen.add(e.key);
-      const known = this.#byKey.get(e.key);
-      if (known && known.revision >= e.revision) continue;
-      if (known) this.#drop(e.key);
-      this.#revisions.set(e.key, e.revision);
+      if (this.knows(e.key, e.revision)) continue;
       const request = decodeRequest(e.value);
       if (request) this.#add(request, e.revision);
     }
     const now = this.#options.now();
-    for (const [key, live] of [...this.#byKey]) {
+    for (const [key, known] of [...this.#liveByKey]) {
       if (seen.has(key)) continue;
-      if (live.request.expiresAtMs <= now) this.#end(key, 'expired', now);
-      else this.#drop(key);
+      if (known.request.expiresAtMs <= now) this.#end(key, known.revision, 'expired', now);
+      else this.#unindex(known);
     }
   }
 
   #add(full: CallInRequest, revision: number): void {
     // userData (up to the body limit) is read from the store when needed, never kept here.
-    const { userData: _userData, ...request } = full;
-    if (this.#byKey.has(request.key)) this.#drop(request.key);
-    this.#byKey.set(request.key, { request, revision });
-    this.#byId.set(request.id, request.key);
+    let request = full;
+    if (full.userData !== undefined) {
+      const { userData: _userData, ...rest } = full;
+      request = rest;
+    }
+    const previous = this.#liveByKey.get(request.key);
+    if (previous) this.#unindex(previous);
+    const known: Known = { request, revision, arrival: this.#arrivals++ };
+    this.#liveByKey.set(request.key, known);
+    this.#liveById.set(request.id, known);
     let numbers = this.#byGroupNumber.get(request.groupName);
     if (!numbers) this.#byGroupNumber.set(request.groupName, (numbers = new Map()));
-    addTo(numbers, request.number, request.key);
-    addTo(this.#byNumber, request.number, request.key);
-    if (!this.#history.has(request.id)) {
-      this.#history.set(request.id, {
-        request,
-        events: [{ type: 'created', atMs: request.createdAtMs }],
-        lastEventAtMs: request.createdAtMs,
-      });
-      this.#prune();
-    }
+    let onNumber = numbers.get(request.number);
+    if (!onNumber) numbers.set(request.number, (onNumber = new Set()));
+    onNumber.add(known);
   }
 
-  #end(key: string, outcome: RequestOutcome, atMs: number): void {
-    const live = this.#drop(key);
-    if (!live) return;
-    const h = this.#history.get(live.request.id);
-    if (h && !h.outcome) {
-      const at =
-        outcome === 'expired' ? Math.min(atMs, Math.max(live.request.expiresAtMs, h.lastEventAtMs)) : atMs;
-      h.events.push({ type: outcome, atMs: at });
-      h.outcome = outcome;
-      h.lastEventAtMs = at;
-    }
-    this.#options.onEnded?.(live.request, outcome);
+  #end(key: string, revision: number, outcome: RequestOutcome, atMs: number): void {
+    this.#rememberEnd(key, revision);
+    const known = this.#liveByKey.get(key);
+    if (!known) return;
+    this.#unindex(known);
+    // An expiry is dated when the request expired, unless it is seen before that (clock skew).
+    known.endedAtMs =
+      outcome === 'expired'
+        ? Math.min(atMs, Math.max(known.request.expiresAtMs, known.request.createdAtMs))
+        : atMs;
+    known.outcome = outcome;
+    this.#ended.set(known.request.id, known);
+    this.#prune();
+    this.#options.onEnded?.(known.request, outcome);
   }
 
-  #drop(key: string): Live | undefined {
-    const live = this.#byKey.get(key);
-    if (!live) return undefined;
-    this.#byKey.delete(key);
-    this.#byId.delete(live.request.id);
-    const numbers = this.#byGroupNumber.get(live.request.groupName);
-    if (numbers) {
-      removeFrom(numbers, live.request.number, key);
-      if (numbers.size === 0) this.#byGroupNumber.delete(live.request.groupName);
+  #unindex(known: Known): void {
+    const { key, id, groupName, number } = known.request;
+    this.#liveByKey.delete(key);
+    this.#liveById.delete(id);
+    const numbers = this.#byGroupNumber.get(groupName);
+    const onNumber = numbers?.get(number);
+    if (!numbers || !onNumber) return;
+    onNumber.delete(known);
+    if (onNumber.size > 0) return;
+    numbers.delete(number);
+    if (numbers.size === 0) this.#byGroupNumber.delete(groupName);
+  }
+
+  #rememberEnd(key: string, revision: number): void {
+    const now = this.#options.now();
+    if (now - this.#generationStartedMs >= ENDED_REVISION_MEMORY_MS) {
+      this.#olderEndedRevisions = this.#endedRevisions;
+      this.#endedRevisions = new Map();
+      this.#generationStartedMs = now;
     }
-    removeFrom(this.#byNumber, live.request.number, key);
-    return live;
+    this.#endedRevisions.set(key, revision);
   }
 
   #prune(): void {
     const { historyMaxEntries, historyMs, now } = this.#options;
-    while (this.#history.size > historyMaxEntries) {
-      const oldest = this.#history.keys().next().value;
-      if (oldest === undefined) break;
-      this.#history.delete(oldest);
-    }
-    // Oldest first (insertion order is creation order): stop at the first one created after the cutoff.
     const cutoff = now() - historyMs;
-    for (const [id, h] of this.#history) {
-      if (h.request.createdAtMs >= cutoff) break;
-      if (h.outcome && h.lastEventAtMs < cutoff) this.#history.delete(id);
-    }
-    // Revisions of keys that are no longer live only guard against stale events for a short while.
-    if (this.#revisions.size > 4 * (this.#byKey.size + 1024)) {
-      for (const key of this.#revisions.keys()) if (!this.#byKey.has(key)) this.#revisions.delete(key);
+    // In the order they ended: stop at the first one that is recent enough and within the cap.
+    for (const [id, known] of this.#ended) {
+      if (this.#ended.size <= historyMaxEntries && (known.endedAtMs ?? 0) >= cutoff) break;
+      this.#ended.delete(id);
     }
   }
 }
 
-function addTo(index: Map<string, Set<string>>, k: string, key: string): void {
-  let set = index.get(k);
-  if (!set) index.set(k, (set = new Set()));
-  set.add(key);
-}
-
-function removeFrom(index: Map<string, Set<string>>, k: string, key: string): void {
-  const set = index.get(k);
-  if (!set) return;
-  set.delete(key);
-  if (set.size === 0) index.delete(k);
+function oldestFirst(a: Known, b: Known): number {
+  return a.request.createdAtMs - b.request.createdAtMs || a.arrival - b.arrival;
 }

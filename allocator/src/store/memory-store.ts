@@ -5,6 +5,7 @@ import {
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
+  type WatchOptions,
 } from './store.ts';
 
 interface Slot {
@@ -27,7 +28,11 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements CoordinationStore {
   readonly kind = 'memory' as const;
   readonly #slots = new Map<string, Slot>();
-  readonly #watchers = new Set<{ prefix: string; onEvent: (e: StoreEvent) => void }>();
+  readonly #watchers = new Set<{
+    prefix: string;
+    onEvent: (e: StoreEvent) => void;
+    isKnown?: WatchOptions['isKnown'];
+  }>();
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout;
   #revision = 0;
@@ -81,10 +86,14 @@ export class MemoryStore implements CoordinationStore {
     return out;
   }
 
-  async watch(prefix: string, onEvent: (event: StoreEvent) => void): Promise<StoreWatch> {
+  async watch(
+    prefix: string,
+    onEvent: (event: StoreEvent) => void,
+    options: WatchOptions = {},
+  ): Promise<StoreWatch> {
     this.#check();
     onEvent({ type: 'snapshot', entries: await this.list(prefix) });
-    const watcher = { prefix, onEvent };
+    const watcher = { prefix, onEvent, isKnown: options.isKnown };
     this.#watchers.add(watcher);
     return { stop: async () => void this.#watchers.delete(watcher) };
   }
@@ -122,7 +131,7 @@ export class MemoryStore implements CoordinationStore {
 
   #emit(event: Exclude<StoreEvent, { type: 'snapshot' }>): void {
     for (const w of this.#watchers) {
-      if (event.key.startsWith(w.prefix)) w.onEvent(event);
+      if (event.key.startsWith(w.prefix) && !w.isKnown?.(event.key, event.revision)) w.onEvent(event);
     }
   }
 

@@ -1,12 +1,14 @@
 import {
+  DeliverPolicy,
   jetstream,
   jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
   PubHeaders,
   type JetStreamClient,
+  type JsMsg,
 } from '@nats-io/jetstream';
-import { Kvm, KvWatchInclude, type KV, type KvEntry } from '@nats-io/kv';
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import {
   connect,
   credsAuthenticator,
@@ -24,6 +26,7 @@ import {
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
+  type WatchOptions,
 } from './store.ts';
 
 export interface NatsStoreOptions {
@@ -186,7 +189,7 @@ export class NatsStore implements CoordinationStore {
   async remove(key: string, revision: number, reason: Uint8Array): Promise<number> {
     this.#failFastWhenDisconnected('remove');
     const h = headers();
-    h.set('KV-Operation', 'PURGE');
+    h.set(KV_OPERATION, 'PURGE');
     h.set('Nats-Rollup', 'sub');
     try {
       const ack = await this.#coalesced(() =>
@@ -229,32 +232,57 @@ export class NatsStore implements CoordinationStore {
     }
   }
 
-  async watch(prefix: string, onEvent: (event: StoreEvent) => void): Promise<StoreWatch> {
+  async watch(
+    prefix: string,
+    onEvent: (event: StoreEvent) => void,
+    options: WatchOptions = {},
+  ): Promise<StoreWatch> {
     let stopped = false;
     let current: { stop(): void } | undefined;
     // Updates first, then the snapshot: nothing written in between is missed, and the receiver drops
     // what is older than the snapshot by revision. Resolves with the end of the watch.
     const start = async (): Promise<{ ended: Promise<void> }> => {
-      const iter = await this.#kv.watch({ key: `${prefix}>`, include: KvWatchInclude.UpdatesOnly });
-      current = iter;
       const buffered: StoreEvent[] = [];
       let synced = false;
-      const pump = (async () => {
-        for await (const e of iter) {
-          const event = toEvent(e);
+      const subjectPrefixLength = `$KV.${this.#bucket}.`.length;
+      // An ordered push consumer of new messages, read by callback: per message no iterator step,
+      // and no decoding of a revision the receiver says it already has (its own writes). Messages are
+      // handled at the end of the event-loop turn, after the acknowledgements that arrived with them
+      // have let the receiver learn of its own writes.
+      let arrived: JsMsg[] = [];
+      const handleArrived = () => {
+        const batch = arrived;
+        arrived = [];
+        for (const m of batch) {
+          const key = m.subject.substring(subjectPrefixLength);
+          if (options.isKnown?.(key, m.seq)) continue;
+          const event = toEvent(key, m);
           if (synced) onEvent(event);
           else buffered.push(event);
         }
-      })();
+      };
+      const consumer = await this.#js.consumers.getPushConsumer(`KV_${this.#bucket}`, {
+        filter_subjects: `$KV.${this.#bucket}.${prefix}>`,
+        deliver_policy: DeliverPolicy.New,
+      });
+      const messages = await consumer.consume({
+        callback: (m) => {
+          if (arrived.push(m) === 1) setImmediate(handleArrived);
+        },
+      });
+      current = messages;
+      const ended = messages.closed().then((err) => {
+        if (err) throw err;
+      });
       try {
         onEvent({ type: 'snapshot', entries: await this.list(prefix) });
       } catch (err) {
-        iter.stop();
+        void messages.close();
         throw err;
       }
       synced = true;
       for (const event of buffered) onEvent(event);
-      return { ended: pump };
+      return { ended };
     };
     const restartLoop = async (ended: Promise<void>) => {
       for (;;) {
@@ -388,12 +416,17 @@ async function openBucket(nc: NatsConnection, options: NatsStoreOptions): Promis
   });
 }
 
-function toEvent(e: KvEntry): StoreEvent {
-  if (isLivePut(e)) return { type: 'put', key: e.key, value: e.value, revision: e.revision };
+/** The event a watched message stands for, classified as `KvEntry.operation` does. */
+function toEvent(key: string, m: JsMsg): StoreEvent {
+  const operation =
+    m.headers?.get('Nats-Marker-Reason') === 'MaxAge' ? 'PURGE' : m.headers?.get(KV_OPERATION) || 'PUT';
+  if (operation === 'PUT' && m.data.length > 0) return { type: 'put', key, value: m.data, revision: m.seq };
   // Our removals carry a reason; the server's expiry markers carry none.
-  if (e.value.length > 0) return { type: 'removed', key: e.key, revision: e.revision, reason: e.value };
-  return { type: 'expired', key: e.key, revision: e.revision };
+  if (m.data.length > 0) return { type: 'removed', key, revision: m.seq, reason: m.data };
+  return { type: 'expired', key, revision: m.seq };
 }
+
+const KV_OPERATION = 'KV-Operation';
 
 /** A live value: a PUT with data (markers the client cannot classify arrive as empty PUTs). */
 function isLivePut(e: KvEntry): boolean {

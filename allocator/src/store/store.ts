@@ -29,7 +29,7 @@ export interface CoordinationStore {
    * change. After a reconnection a new `snapshot` replaces the old one. Every event carries the
    * revision it was written at, so a receiver can drop stale ones.
    */
-  watch(prefix: string, onEvent: (event: StoreEvent) => void): Promise<StoreWatch>;
+  watch(prefix: string, onEvent: (event: StoreEvent) => void, options?: WatchOptions): Promise<StoreWatch>;
   /** True while the store can serve requests. */
   healthy(): boolean;
   close(): Promise<void>;
@@ -48,6 +48,14 @@ export type StoreEvent =
   | { type: 'removed'; key: string; revision: number; reason: Uint8Array }
   /** The store removed the key when its TTL ran out. */
   | { type: 'expired'; key: string; revision: number };
+
+export interface WatchOptions {
+  /**
+   * True when the receiver already has this revision of this key (e.g. it wrote it): the store may
+   * then skip the event without decoding it. Snapshots are always delivered whole.
+   */
+  isKnown?: (key: string, revision: number) => boolean;
+}
 
 export interface StoreWatch {
   stop(): Promise<void>;
