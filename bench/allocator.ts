@@ -11,7 +11,9 @@ import path from 'node:path';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
+import { ManagedProcess } from '../test/harness/managed-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
+import { freePort, waitForPort } from '../test/harness/ports.ts';
 import { cpuPerUnit, loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -199,6 +201,31 @@ async function stopAllocators(): Promise<void> {
   await Promise.all(processes.splice(0).map((p) => p.stop()));
 }
 
+/**
+ * From an allocator's own metrics: the longest event-loop delay since the previous scrape (prom-client
+ * resets it on every scrape), and its major garbage collections so far.
+ */
+async function runtimeFigures(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (prefix: string) =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(prefix))
+        ?.split(' ')
+        .pop() ?? NaN,
+    );
+  return {
+    eventLoopDelayMaxMs: value('c2c_allocator_nodejs_eventloop_lag_max_seconds') * 1000,
+    majorGcCount: value('c2c_allocator_nodejs_gc_duration_seconds_count{kind="major"}') || 0,
+    majorGcMs: (value('c2c_allocator_nodejs_gc_duration_seconds_sum{kind="major"}') || 0) * 1000,
+    gcCount: value('c2c_allocator_nodejs_gc_duration_seconds_count{kind="minor"}') || 0,
+    gcUpTo10msCount: value('c2c_allocator_nodejs_gc_duration_seconds_bucket{le="0.01",kind="minor"}') || 0,
+  };
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
 async function attemptsPerAllocation(urls: string[], group: string): Promise<number> {
   let attempts = 0;
   let created = 0;
@@ -293,14 +320,49 @@ spec:
   console.log(`  CPU µs per create: ${JSON.stringify(raw.cpuMicrosPerCreate)}`);
 
   const body = JSON.stringify({ callerNumber: '+14155550123', userData: { customer: 'c-42' } });
-  type Latency = Awaited<ReturnType<typeof openLoop>> & { ratePerSecond: number };
+
+  // 2. The floor: a bare Node HTTP server (no framework, no store) driven the same way.
+  const barePort = await freePort();
+  const bare = new ManagedProcess(
+    'bench-bare-http',
+    process.execPath,
+    [path.join(import.meta.dirname, 'bare-http-server.ts'), String(barePort)],
+    logDir,
+  );
+  let bareHttp: Awaited<ReturnType<typeof closedLoop>> & { cpuMicrosPerRequest: Record<string, number> };
+  try {
+    await waitForPort(barePort, 10_000);
+    const bareClient = new LoadClient([`http://127.0.0.1:${barePort}`], CONCURRENCY, '/', body);
+    const post = () => bareClient.post().then((s) => s === 201);
+    await closedLoop(CONCURRENCY, 1_000, post);
+    const { result, cpuMicrosPerUnit } = await cpuPerUnit({ 'bare HTTP server': bare.pid }, async () => {
+      const r = await closedLoop(CONCURRENCY, DURATION_MS, post);
+      return { ...r, units: r.ok };
+    });
+    bareClient.close();
+    bareHttp = { ...result, cpuMicrosPerRequest: cpuMicrosPerUnit };
+  } finally {
+    await bare.stop();
+  }
+  console.log(`bare Node HTTP server: ${bareHttp.perSecond}/s`);
+  console.log(`  CPU µs per request: ${JSON.stringify(bareHttp.cpuMicrosPerRequest)}`);
+
+  type Latency = Awaited<ReturnType<typeof openLoop>> & {
+    ratePerSecond: number;
+    allocatorPauses: {
+      eventLoopDelayMaxMs: number;
+      majorGcCount: number;
+      majorGcMs: number;
+      minorGcOver10msCount: number;
+    };
+  };
   const peaks: Record<number, number> = {};
   const cpuPerAllocation: Record<number, Record<string, number>> = {};
   const latencies: Record<number, Latency> = {};
   let urls2: string[] = [];
   for (const replicas of [1, 2]) {
     const urls = await startAllocators(replicas, `bench-api-${replicas}`, groupsDir);
-    // 2. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
+    // 3. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
     const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
     const create = () => client.post().then((s) => s === 201);
     await closedLoop(CONCURRENCY, 1_000, create);
@@ -317,22 +379,39 @@ spec:
     cpuPerAllocation[replicas] = cpuMicrosPerUnit;
     console.log(`HTTP allocations, ${replicas} replica(s): ${r.perSecond}/s (${r.failed} failed)`);
     console.log(`  CPU µs per allocation: ${JSON.stringify(cpuMicrosPerUnit)}`);
-    // 3. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
+    // 4. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
     const half = Math.round(r.perSecond / 2);
     // Steady state: connections open and one second at the same rate before the measured run.
     const latClient = new LoadClient(urls, 256, '/v1/groups/shared/requests', body);
     const latOp = () => latClient.post().then((s) => s === 201);
     await latClient.connected();
     await openLoop(half, 1_000, latOp);
+    const runtimeBefore = await Promise.all(urls.map(runtimeFigures));
     const lat = await openLoop(half, DURATION_MS, latOp);
+    const runtimeAfter = await Promise.all(urls.map(runtimeFigures));
     latClient.close();
-    latencies[replicas] = { ratePerSecond: half, ...lat };
-    console.log(`  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms`);
+    const pauses = {
+      eventLoopDelayMaxMs: round(Math.max(...runtimeAfter.map((f) => f.eventLoopDelayMaxMs))),
+      majorGcCount: sum(runtimeAfter.map((f, i) => f.majorGcCount - (runtimeBefore[i]?.majorGcCount ?? 0))),
+      majorGcMs: round(sum(runtimeAfter.map((f, i) => f.majorGcMs - (runtimeBefore[i]?.majorGcMs ?? 0)))),
+      minorGcOver10msCount: sum(
+        runtimeAfter.map(
+          (f, i) =>
+            f.gcCount -
+            f.gcUpTo10msCount -
+            ((runtimeBefore[i]?.gcCount ?? 0) - (runtimeBefore[i]?.gcUpTo10msCount ?? 0)),
+        ),
+      ),
+    };
+    latencies[replicas] = { ratePerSecond: half, ...lat, allocatorPauses: pauses };
+    console.log(
+      `  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms; allocator ${JSON.stringify(pauses)}`,
+    );
     if (replicas === 2) urls2 = urls;
     else await stopAllocators();
   }
 
-  // 4. Unique DNIS under contention: attempts per allocation with a random start.
+  // 5. Unique DNIS under contention: attempts per allocation with a random start.
   const uniqClient = new LoadClient(urls2, CONCURRENCY, '/v1/groups/unique/requests', body);
   const uniq = await closedLoop(CONCURRENCY, 2_000, () => uniqClient.post().then((s) => s === 201));
   uniqClient.close();
@@ -355,10 +434,12 @@ spec:
     },
     rawKvCreatePerSecond: raw.perSecond,
     rawKvCreatePerSecondClientDefaults: rawDefault.perSecond,
+    bareHttpRequestsPerSecond: bareHttp.perSecond,
     httpAllocationsPerSecond: { replicas1: api1.perSecond, replicas2: api2.perSecond },
     // CPU time of each process during the closed-loop measurements, per create or allocation.
     cpuMicroseconds: {
       perRawKvCreate: raw.cpuMicrosPerCreate,
+      perBareHttpRequest: bareHttp.cpuMicrosPerRequest,
       perAllocation1Replica: cpuPerAllocation[1],
       perAllocation2Replicas: cpuPerAllocation[2],
     },
@@ -370,7 +451,11 @@ spec:
       p99Below10msAtHalfPeak: Math.max(lat1.p99Ms, lat2.p99Ms) < 10,
     },
   };
-  const cpuColumns = ['load generator', 'nats-server', 'allocator 1', 'allocator 2'];
+  const cpuColumns = ['load generator', 'nats-server', 'bare HTTP server', 'allocator 1', 'allocator 2'];
+  const pausesText = (l: Latency) =>
+    `allocators during the window: longest event-loop delay ${l.allocatorPauses.eventLoopDelayMaxMs} ms, ` +
+    `${l.allocatorPauses.majorGcCount} major GC (${l.allocatorPauses.majorGcMs} ms), ` +
+    `${l.allocatorPauses.minorGcOver10msCount} minor GC over 10 ms`;
   const cpuRow = (label: string, cpu: Record<string, number> | undefined) =>
     `| ${label} | ${cpuColumns.map((c) => cpu?.[c] ?? '–').join(' | ')} |`;
   await writeResults(
@@ -388,8 +473,9 @@ ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Comm
 | raw NATS KV concurrent create, client defaults | ${rawDefault.perSecond}/s |
 | allocations through the HTTP API, 1 replica | ${api1.perSecond}/s (${Math.round((api1.perSecond / raw.perSecond) * 100)} % of raw KV) |
 | allocations through the HTTP API, 2 replicas | ${api2.perSecond}/s (${Math.round((api2.perSecond / raw.perSecond) * 100)} % of raw KV) |
-| latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms |
-| latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms |
+| bare Node HTTP server (no framework, no store), same load generator | ${bareHttp.perSecond}/s |
+| latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms; ${pausesText(lat1)} |
+| latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms; ${pausesText(lat2)} |
 | unique DNIS, 10,000 numbers, 2 replicas | ${uniq.perSecond}/s, ${attempts} create attempts per allocation |
 
 CPU time per operation during the closed-loop measurements (µs, user + system, from /proc):
@@ -397,6 +483,7 @@ CPU time per operation during the closed-loop measurements (µs, user + system, 
 | measurement | ${cpuColumns.join(' | ')} |
 | --- | ${cpuColumns.map(() => '---').join(' | ')} |
 ${cpuRow('raw KV create', raw.cpuMicrosPerCreate)}
+${cpuRow('bare HTTP request', bareHttp.cpuMicrosPerRequest)}
 ${cpuRow('allocation, 1 replica', cpuPerAllocation[1])}
 ${cpuRow('allocation, 2 replicas', cpuPerAllocation[2])}
 

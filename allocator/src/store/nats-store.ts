@@ -14,6 +14,7 @@ import {
   credsAuthenticator,
   headers,
   TimeoutError,
+  type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
@@ -70,6 +71,7 @@ export class NatsStore implements CoordinationStore {
   #connected = true;
   /** Watches to restart with a fresh snapshot after a reconnection (their consumers may be gone). */
   readonly #restartOnReconnect = new Set<() => void>();
+  readonly #firstWriteHeadersByTtl = new Map<number, MsgHdrs>();
   /** Writes waiting for the end of this event-loop turn (see #coalesced). */
   #pendingWrites: (() => void)[] = [];
 
@@ -164,13 +166,15 @@ export class NatsStore implements CoordinationStore {
    * marker's sequence; otherwise the first error stands.
    */
   async #createOnce(key: string, value: Uint8Array, ttlSeconds: number): Promise<number> {
-    const ttl = `${Math.max(MIN_TTL_SECONDS, Math.ceil(ttlSeconds))}s`;
-    const put = (previousSeq: number) => {
-      const h = headers();
-      h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(previousSeq));
-      h.set(PubHeaders.MessageTTL, ttl);
-      return this.#acks.publish(`$KV.${this.#bucket}.${key}`, value, h);
-    };
+    const ttlSecondsWhole = Math.max(MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
+    const put = (previousSeq: number) =>
+      this.#acks.publish(
+        `$KV.${this.#bucket}.${key}`,
+        value,
+        previousSeq === 0
+          ? this.#firstWriteHeaders(ttlSecondsWhole)
+          : createHeaders(previousSeq, ttlSecondsWhole),
+      );
     try {
       return await put(0);
     } catch (err) {
@@ -179,6 +183,24 @@ export class NatsStore implements CoordinationStore {
       if (last?.operation === 'DEL' || last?.operation === 'PURGE') return put(last.revision);
       throw err;
     }
+  }
+
+  /**
+   * The headers of a create-if-absent with this TTL, built and encoded once: the client encodes a
+   * message's headers into a new buffer on every publish, and these never change.
+   */
+  #firstWriteHeaders(ttlSeconds: number): MsgHdrs {
+    let h = this.#firstWriteHeadersByTtl.get(ttlSeconds);
+    if (!h) {
+      // `encode` is how the client serialises headers (not part of its typed interface): should a
+      // later client stop calling it, this only stops saving work; the headers stay the same.
+      const encodable = createHeaders(0, ttlSeconds) as MsgHdrs & { encode(): Uint8Array };
+      const encoded = encodable.encode();
+      encodable.encode = () => encoded;
+      h = encodable;
+      this.#firstWriteHeadersByTtl.set(ttlSeconds, h);
+    }
+    return h;
   }
 
   async get(key: string): Promise<StoreEntry | null> {
@@ -431,6 +453,13 @@ const KV_OPERATION = 'KV-Operation';
 /** A live value: a PUT with data (markers the client cannot classify arrive as empty PUTs). */
 function isLivePut(e: KvEntry): boolean {
   return e.operation === 'PUT' && e.value.length > 0;
+}
+
+function createHeaders(expectedLastSubjectSequence: number, ttlSeconds: number): MsgHdrs {
+  const h = headers();
+  h.set(PubHeaders.ExpectedLastSubjectSequenceHdr, String(expectedLastSubjectSequence));
+  h.set(PubHeaders.MessageTTL, `${ttlSeconds}s`);
+  return h;
 }
 
 function isWrongLastSequence(err: unknown): boolean {
