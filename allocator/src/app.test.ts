@@ -341,6 +341,9 @@ describe('the allocator API', () => {
     );
     expect(metrics).toContain('c2c_allocator_pool_size{group="auto_insurance"} 3');
     expect(metrics).toContain('c2c_allocator_numbers_in_use{group="auto_insurance"} 1');
-    expect(metrics).toContain('c2c_allocator_http_request_duration_seconds_bucket');
+    expect(metrics).toContain('c2c_allocator_allocation_attempts_total{group="auto_insurance"} 1');
+    expect(metrics).toContain(
+      'c2c_allocator_http_request_duration_seconds_count{route="/v1/groups/:groupName/requests",method="POST",status="201"} 1',
+    );
   });
 });

@@ -119,10 +119,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const started = (req as { startedAt?: bigint }).startedAt;
     if (started !== undefined) {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      deps.metrics.httpDuration.observe(
-        { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) },
-        seconds,
-      );
+      deps.metrics.observeHttp(req.routeOptions.url ?? 'unmatched', req.method, reply.statusCode, seconds);
     }
     done();
   });

@@ -7,7 +7,8 @@ import type { LiveView } from './service/live-view.ts';
 export interface AllocatorMetrics {
   registry: Registry;
   observer: CallInObserver;
-  httpDuration: Histogram<'route' | 'method' | 'status'>;
+  /** Records one HTTP request's duration (by route template, method and status). */
+  observeHttp(route: string, method: string, status: number, seconds: number): void;
   requestEnded(groupName: string, outcome: RequestOutcome): void;
 }
 
@@ -84,14 +85,24 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const httpChild = cached((key: string) => {
+    const [method, status, route] = key.split(' ', 3) as [string, string, string];
+    return httpDuration.labels({ route, method, status });
+  });
+  const createdChildren = cached((group: string) => ({
+    requests: requests.labels({ group, operation: 'create', outcome: 'created' }),
+    attempts: attempts.labels({ group }),
+  }));
   return {
     registry,
-    httpDuration,
+    observeHttp: (route, method, status, seconds) =>
+      httpChild(`${method} ${status} ${route}`).observe(seconds),
     requestEnded: (group, outcome) => ended.inc({ group, outcome }),
     observer: {
       created(group, n) {
-        requests.inc({ group, operation: 'create', outcome: 'created' });
-        attempts.inc({ group }, n);
+        const c = createdChildren(group);
+        c.requests.inc();
+        c.attempts.inc(n);
       },
       exhausted(group) {
         requests.inc({ group, operation: 'create', outcome: 'exhausted' });
@@ -101,5 +112,15 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
       noMatch: () => requests.inc({ group: '', operation: 'match', outcome: 'no_match' }),
       cancelled: (group) => requests.inc({ group, operation: 'cancel', outcome: 'cancelled' }),
     },
+  };
+}
+
+/** Per-key label children, so the busiest updates do not hash their label set every time. */
+function cached<T>(make: (key: string) => T): (key: string) => T {
+  const children = new Map<string, T>();
+  return (key) => {
+    let child = children.get(key);
+    if (child === undefined) children.set(key, (child = make(key)));
+    return child;
   };
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accessCodeSpace, generateAccessCode } from './access-code.ts';
+import { cryptoRandom } from '../server.ts';
 import { seededRandom } from './seeded-random.ts';
 
 describe('access codes', () => {
@@ -12,6 +13,32 @@ describe('access codes', () => {
         expect(String(Number(code))).toBe(code);
       }),
     );
+  });
+
+  it('maps the whole range of the random source onto the codes, smallest to largest', () => {
+    const fixed = (pick: (max: number) => number) => ({ int: pick });
+    expect(
+      generateAccessCode(
+        6,
+        fixed(() => 0),
+      ),
+    ).toBe('100000');
+    expect(
+      generateAccessCode(
+        6,
+        fixed((max) => max - 1),
+      ),
+    ).toBe('999999');
+    expect(
+      generateAccessCode(
+        12,
+        fixed((max) => max - 1),
+      ),
+    ).toBe('999999999999');
+  });
+
+  it('draws 12-digit codes from the production CSPRNG (within its range limit)', () => {
+    for (let i = 0; i < 100; i++) expect(generateAccessCode(12, cryptoRandom)).toMatch(/^[1-9][0-9]{11}$/);
   });
 
   it('counts 9 × 10^(n-1) possible codes', () => {

@@ -5,9 +5,8 @@ import type { RandomSource } from './random.ts';
  * read it as a JSON number (GES SDKs do). 9 × 10^(length-1) codes exist.
  */
 export function generateAccessCode(length: number, random: RandomSource): string {
-  let code = String(1 + random.int(9));
-  for (let i = 1; i < length; i++) code += String(random.int(10));
-  return code;
+  // One draw over every code: 12 digits (9 × 10^11) is within what node:crypto's randomInt takes.
+  return String(10 ** (length - 1) + random.int(accessCodeSpace(length)));
 }
 
 /** How many distinct codes of this length exist. */
