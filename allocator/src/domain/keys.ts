@@ -16,8 +16,17 @@ export function groupKey(groupName: string): string {
   return Buffer.from(groupName, 'utf8').toString('base64url');
 }
 
+const prefixes = new Map<string, string>();
+
 export function groupPrefix(groupName: string): string {
-  return `${SLOT_PREFIX}${groupKey(groupName)}.`;
+  let prefix = prefixes.get(groupName);
+  if (prefix === undefined) {
+    // Encoded once per group name; the cache is bounded like the groups themselves, and reset if not.
+    if (prefixes.size >= 10_000) prefixes.clear();
+    prefix = `${SLOT_PREFIX}${groupKey(groupName)}.`;
+    prefixes.set(groupName, prefix);
+  }
+  return prefix;
 }
 
 export function slotKey(groupName: string, number: string, d: Discriminator): string {

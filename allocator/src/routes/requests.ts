@@ -53,10 +53,9 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         ...(req.body?.userData !== undefined ? { userData: req.body.userData } : {}),
       });
       req.log.info({ group: groupName, requestId: created.id }, 'request created');
-      return reply.code(201).send({
-        ...requestView(created),
-        expirySeconds: Math.round((created.expiresAtMs - created.createdAtMs) / 1000),
-      });
+      const answer = requestView(created);
+      answer.expirySeconds = Math.round((created.expiresAtMs - created.createdAtMs) / 1000);
+      return reply.code(201).send(answer);
     },
   );
 

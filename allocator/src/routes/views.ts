@@ -3,17 +3,14 @@ import { historyEvents, type HistoryRecord } from '../service/live-view.ts';
 
 /** The public shape of a request: ISO times, no internal fields. */
 export function requestView(r: CallInRequest, withUserData = false): Record<string, unknown> {
-  return {
-    id: r.id,
-    groupName: r.groupName,
-    number: r.number,
-    ...(r.description ? { description: r.description } : {}),
-    ...(r.accessCode !== undefined ? { accessCode: r.accessCode } : {}),
-    ...(r.callerNumber !== undefined ? { callerNumber: r.callerNumber } : {}),
-    createdAt: new Date(r.createdAtMs).toISOString(),
-    expiresAt: new Date(r.expiresAtMs).toISOString(),
-    ...(withUserData && r.userData !== undefined ? { userData: r.userData } : {}),
-  };
+  const view: Record<string, unknown> = { id: r.id, groupName: r.groupName, number: r.number };
+  if (r.description) view.description = r.description;
+  if (r.accessCode !== undefined) view.accessCode = r.accessCode;
+  if (r.callerNumber !== undefined) view.callerNumber = r.callerNumber;
+  view.createdAt = new Date(r.createdAtMs).toISOString();
+  view.expiresAt = new Date(r.expiresAtMs).toISOString();
+  if (withUserData && r.userData !== undefined) view.userData = r.userData;
+  return view;
 }
 
 export function historyView(h: HistoryRecord): Record<string, unknown> {

@@ -105,14 +105,14 @@ export class CallInService {
           id: this.#d.newId(),
           groupName,
           number: entry.number,
-          ...(entry.description ? { description: entry.description } : {}),
-          ...(accessCode !== undefined ? { accessCode } : {}),
-          ...(callerNumber !== undefined ? { callerNumber } : {}),
           uniqueDnis: settings.uniqueDnis,
           createdAtMs: now,
           expiresAtMs: now + settings.expirySeconds * 1000,
           key: slotKey(groupName, entry.number, discriminator),
         };
+        if (entry.description) request.description = entry.description;
+        if (accessCode !== undefined) request.accessCode = accessCode;
+        if (callerNumber !== undefined) request.callerNumber = callerNumber;
         // The stored record carries userData; the view and the answer do not need it.
         const value = encodeRecord(
           input.userData !== undefined ? { ...request, userData: input.userData } : request,
