@@ -14,7 +14,16 @@ import { AllocatorProcess } from '../test/integration/allocator/allocator-proces
 import { ManagedProcess } from '../test/harness/managed-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
 import { freePort, waitForPort } from '../test/harness/ports.ts';
-import { cpuPerUnit, loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
+import {
+  cpuPerUnit,
+  loadAverage,
+  runQueueWaitMs,
+  machine,
+  quantile,
+  round,
+  workDir,
+  writeResults,
+} from './support.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -351,6 +360,7 @@ spec:
     ratePerSecond: number;
     allocatorPauses: {
       eventLoopDelayMaxMs: number;
+      waitingForCpuMs: number;
       majorGcCount: number;
       majorGcMs: number;
       minorGcOver10msCount: number;
@@ -387,11 +397,15 @@ spec:
     await latClient.connected();
     await openLoop(half, 1_000, latOp);
     const runtimeBefore = await Promise.all(urls.map(runtimeFigures));
+    const waitBefore = processes.map((p) => runQueueWaitMs(p.process.pid));
     const lat = await openLoop(half, DURATION_MS, latOp);
+    const waitAfter = processes.map((p) => runQueueWaitMs(p.process.pid));
     const runtimeAfter = await Promise.all(urls.map(runtimeFigures));
     latClient.close();
     const pauses = {
       eventLoopDelayMaxMs: round(Math.max(...runtimeAfter.map((f) => f.eventLoopDelayMaxMs))),
+      // Time the allocators' JavaScript threads were ready to run but had no CPU, summed.
+      waitingForCpuMs: Math.round(sum(waitAfter.map((w, i) => w - (waitBefore[i] ?? NaN)))),
       majorGcCount: sum(runtimeAfter.map((f, i) => f.majorGcCount - (runtimeBefore[i]?.majorGcCount ?? 0))),
       majorGcMs: round(sum(runtimeAfter.map((f, i) => f.majorGcMs - (runtimeBefore[i]?.majorGcMs ?? 0)))),
       minorGcOver10msCount: sum(
@@ -454,6 +468,7 @@ spec:
   const cpuColumns = ['load generator', 'nats-server', 'bare HTTP server', 'allocator 1', 'allocator 2'];
   const pausesText = (l: Latency) =>
     `allocators during the window: longest event-loop delay ${l.allocatorPauses.eventLoopDelayMaxMs} ms, ` +
+    `${l.allocatorPauses.waitingForCpuMs} ms waiting for a CPU, ` +
     `${l.allocatorPauses.majorGcCount} major GC (${l.allocatorPauses.majorGcMs} ms), ` +
     `${l.allocatorPauses.minorGcOver10msCount} minor GC over 10 ms`;
   const cpuRow = (label: string, cpu: Record<string, number> | undefined) =>

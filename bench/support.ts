@@ -58,6 +58,18 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Milliseconds the process's main thread has spent runnable but waiting for a CPU, from
+ * /proc/<pid>/schedstat (Linux, with schedstats); NaN elsewhere.
+ */
+export function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Linux's USER_HZ: /proc reports CPU time in these ticks on every architecture Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
