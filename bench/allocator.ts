@@ -1,7 +1,9 @@
 /**
- * Allocator benchmark, loopback only, about a minute: raw NATS KV concurrent create/s, allocations/s
- * through the HTTP API with 1 and 2 replicas, and p50/p99 latency at half of the peak.
- * Writes bench/results/allocator.json and bench/results/allocator.md.
+ * Allocator benchmark, loopback only, a little over a minute: raw NATS KV concurrent create/s (the
+ * baseline), a bare Node HTTP server (the floor of any Node HTTP service here), allocations/s through
+ * the HTTP API with 1 and 2 replicas, and p50/p99 latency at half of each peak next to raw KV create
+ * latency at the same rate; CPU per operation of every process, and what the allocators report of
+ * their own pauses during the latency window. Writes bench/results/allocator.json and .md.
  *
  *   npm run bench:allocator
  */
@@ -328,6 +330,22 @@ spec:
     await nc.close();
     return { ...result, cpuMicrosPerCreate: cpuMicrosPerUnit };
   };
+  /** Open loop of raw KV creates at `rate`, on a bucket of its own, after a second of warm-up. */
+  const rawKvLatency = async (rate: number, bucket: string) => {
+    const nc = await connect({ servers: nats.info.url, noAsyncTraces: true });
+    try {
+      const kv = await new Kvm(nc).create(bucket, { history: 1, markerTTL: 5_000 });
+      const create = (prefix: string) => (i: number) =>
+        kv.create(`${prefix}.${i}`, value, '300s').then(
+          () => true,
+          () => false,
+        );
+      await openLoop(rate, 1_000, create('warm'));
+      return await openLoop(rate, DURATION_MS, create('raw'));
+    } finally {
+      await nc.close();
+    }
+  };
   const rawDefault = await rawKv(false);
   const raw = await rawKv(true);
   console.log(`raw KV create: ${raw.perSecond}/s (client defaults: ${rawDefault.perSecond}/s)`);
@@ -363,6 +381,7 @@ spec:
 
   type Latency = Awaited<ReturnType<typeof openLoop>> & {
     ratePerSecond: number;
+    rawKvAtSameRate: Awaited<ReturnType<typeof openLoop>>;
     allocatorPauses: {
       eventLoopDelayMaxMs: number;
       serverSideWithin10msPercent: number;
@@ -397,6 +416,9 @@ spec:
     console.log(`  CPU µs per allocation: ${JSON.stringify(cpuMicrosPerUnit)}`);
     // 4. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
     const half = Math.round(r.perSecond / 2);
+    // The latency baseline: raw KV creates (what each allocation waits for) at the same rate.
+    const rawLat = await rawKvLatency(half, `bench-raw-latency-${replicas}`);
+    console.log(`  raw KV create latency at ${half}/s: p50 ${rawLat.p50Ms} ms, p99 ${rawLat.p99Ms} ms`);
     // Steady state: connections open and one second at the same rate before the measured run.
     const latClient = new LoadClient(urls, 256, '/v1/groups/shared/requests', body);
     const latOp = () => latClient.post().then((s) => s === 201);
@@ -430,7 +452,7 @@ spec:
         ),
       ),
     };
-    latencies[replicas] = { ratePerSecond: half, ...lat, allocatorPauses: pauses };
+    latencies[replicas] = { ratePerSecond: half, ...lat, rawKvAtSameRate: rawLat, allocatorPauses: pauses };
     console.log(
       `  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms; allocator ${JSON.stringify(pauses)}`,
     );
@@ -503,7 +525,9 @@ ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Comm
 | allocations through the HTTP API, 1 replica | ${api1.perSecond}/s (${Math.round((api1.perSecond / raw.perSecond) * 100)} % of raw KV) |
 | allocations through the HTTP API, 2 replicas | ${api2.perSecond}/s (${Math.round((api2.perSecond / raw.perSecond) * 100)} % of raw KV) |
 | bare Node HTTP server (no framework, no store), same load generator | ${bareHttp.perSecond}/s |
+| raw KV create latency at that rate (${lat1.ratePerSecond}/s, open loop, same client) | p50 ${lat1.rawKvAtSameRate.p50Ms} ms, p99 ${lat1.rawKvAtSameRate.p99Ms} ms, max ${lat1.rawKvAtSameRate.maxMs} ms |
 | latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms; ${pausesText(lat1)} |
+| raw KV create latency at that rate (${lat2.ratePerSecond}/s, open loop, same client) | p50 ${lat2.rawKvAtSameRate.p50Ms} ms, p99 ${lat2.rawKvAtSameRate.p99Ms} ms, max ${lat2.rawKvAtSameRate.maxMs} ms |
 | latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms; ${pausesText(lat2)} |
 | unique DNIS, 10,000 numbers, 2 replicas | ${uniq.perSecond}/s, ${attempts} create attempts per allocation |
 
