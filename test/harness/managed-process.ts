@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 
 const running = new Set<ManagedProcess>();
@@ -22,7 +22,6 @@ export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
   #child: ChildProcess;
-  #log: WriteStream;
   #exited: Promise<number | null>;
   #exitCode: number | null | undefined;
 
@@ -30,26 +29,31 @@ export class ManagedProcess {
     installExitHook();
     this.name = name;
     this.logFile = path.join(logDir, `${name}.log`);
-    this.#log = createWriteStream(this.logFile, { flags: 'a' });
-    this.#log.write(`$ ${command} ${args.join(' ')}\n`);
-    this.#child = spawn(command, args, {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: env ?? process.env,
-    });
-    this.#child.stdout?.pipe(this.#log, { end: false });
-    this.#child.stderr?.pipe(this.#log, { end: false });
+    appendFileSync(this.logFile, `$ ${command} ${args.join(' ')}\n`);
+    // The child writes to the log file itself: no pipe through this process, which is often the
+    // load generator or the test runner whose CPU would otherwise be spent copying server logs.
+    const log = openSync(this.logFile, 'a');
+    try {
+      this.#child = spawn(command, args, {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: env ?? process.env,
+      });
+    } finally {
+      closeSync(log);
+    }
+    const note = (text: string) => appendFileSync(this.logFile, `\n[${name} ${text}]\n`);
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#exitCode = code;
         running.delete(this);
-        this.#log.write(`\n[${name} exited: code=${code} signal=${signal}]\n`);
+        note(`exited: code=${code} signal=${signal}`);
         resolve(code);
       });
       this.#child.once('error', (err) => {
         this.#exitCode = -1;
         running.delete(this);
-        this.#log.write(`\n[${name} failed to start: ${err.message}]\n`);
+        note(`failed to start: ${err.message}`);
         resolve(-1);
       });
     });
@@ -89,11 +93,6 @@ export class ManagedProcess {
       await this.#exited;
       clearTimeout(timer);
     }
-    // 'exit' can come before the last output has been read: detach the pipes so it is not written
-    // to the ended log ("write after end", an unhandled error that kills the test process).
-    this.#child.stdout?.unpipe(this.#log);
-    this.#child.stderr?.unpipe(this.#log);
-    await new Promise<void>((resolve) => this.#log.end(resolve));
   }
 }
 
