@@ -275,6 +275,7 @@ export class NatsStore implements CoordinationStore {
       const handleArrived = () => {
         const batch = arrived;
         arrived = [];
+        if (stopped) return;
         for (const m of batch) {
           const key = m.subject.substring(subjectPrefixLength);
           if (options.isKnown?.(key, m.seq)) continue;
