@@ -14,10 +14,10 @@ export const REDACTED_PATHS = [
 /**
  * JSON lines on stdout, one logger per process; components take child loggers.
  *
- * Lines are written asynchronously, gathered into 4 KiB writes and flushed at least every second: at
- * thousands of requests a second a write per line costs a tenth of the allocator's CPU. pino flushes
- * what is buffered when the process exits (also after an uncaught exception); only a SIGKILL can lose
- * the last second of lines.
+ * Unless stdout is a terminal, lines are written asynchronously, gathered into 4 KiB writes and
+ * flushed at least every second: at thousands of requests a second a write per line costs a tenth of
+ * the allocator's CPU. pino flushes what is buffered when the process exits (also after an uncaught
+ * exception); only a SIGKILL can lose the last second of lines.
  */
 export function createLogger(name: string, options: LoggerOptions = {}): Logger {
   return pino(
@@ -37,6 +37,8 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
 const LOG_FLUSH_INTERVAL_MS = 1_000;
 
 function logDestination() {
+  // On a terminal someone is reading along: lines go out at once, in order with other output.
+  if (process.stdout.isTTY) return pino.destination({ dest: 1, sync: true });
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   setInterval(() => destination.flush(), LOG_FLUSH_INTERVAL_MS).unref();
   return destination;
