@@ -101,6 +101,20 @@ describe('reviewGroup, for any request', () => {
     );
   });
 
+  it('treats a name that is not a string as no name (a case the property once found)', () => {
+    const forged = {
+      uid: ' ',
+      kind: { group: 'clicktocall.dev', version: 'v1alpha1', kind: 'ClickToCallInGroup' },
+      operation: 'CREATE',
+      name: { toString: '' },
+      object: null,
+      oldObject: { spec: [] },
+    } as unknown as AdmissionRequest;
+    const response = reviewGroup(forged, { otherGroupNames: new Set() });
+    expect(response).toMatchObject({ uid: ' ', allowed: false, status: { code: 422 } });
+    expect(response.status?.message).toMatch(/^ClickToCallInGroup "" is invalid/);
+  });
+
   it('never quotes the CSV it read: a denial names lines and rules only', () => {
     // Lines carrying a marker that appears nowhere in the request.
     const secretLine = fc

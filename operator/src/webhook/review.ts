@@ -102,7 +102,9 @@ function redactedCsvIssue(issue: Issue): Issue {
 export function reviewGroup(request: AdmissionRequest, ctx: ReviewContext): AdmissionResponse {
   if (!isGroupWrite(request)) return { uid: request.uid, allowed: true };
   const spec = request.object?.spec;
-  const metadataName = request.object?.metadata?.name ?? request.name ?? '';
+  const named: unknown = request.object?.metadata?.name ?? request.name;
+  // A forged review may carry anything here; only a string is a name.
+  const metadataName = typeof named === 'string' ? named : '';
   const options = {
     metadataName,
     otherGroupNames: ctx.otherGroupNames,
