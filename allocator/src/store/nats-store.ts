@@ -64,6 +64,8 @@ export class NatsStore implements CoordinationStore {
   readonly #kv: KV;
   readonly #js: JetStreamClient;
   readonly #bucket: string;
+  /** `$KV.<bucket>.`: a key's subject is this followed by the key. */
+  readonly #subjectPrefix: string;
   readonly #log: Logger;
   readonly #tombstoneTtl: string;
   readonly #timeoutMs: number;
@@ -80,6 +82,7 @@ export class NatsStore implements CoordinationStore {
     this.#kv = kv;
     this.#js = jetstream(nc, { timeout: options.timeoutMs ?? 5_000 });
     this.#bucket = options.bucket;
+    this.#subjectPrefix = `$KV.${options.bucket}.`;
     this.#log = options.log;
     this.#tombstoneTtl = `${Math.max(MIN_TTL_SECONDS, options.tombstoneTtlSeconds ?? 5)}s`;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
@@ -169,7 +172,7 @@ export class NatsStore implements CoordinationStore {
     const ttlSecondsWhole = Math.max(MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
     const put = (previousSeq: number) =>
       this.#acks.publish(
-        `$KV.${this.#bucket}.${key}`,
+        `${this.#subjectPrefix}${key}`,
         value,
         previousSeq === 0
           ? this.#firstWriteHeaders(ttlSecondsWhole)
@@ -205,7 +208,9 @@ export class NatsStore implements CoordinationStore {
 
   async get(key: string): Promise<StoreEntry | null> {
     const entry = await this.#rawGet(key);
-    return entry && isLivePut(entry) ? { key, value: entry.value, revision: entry.revision } : null;
+    return entry && isLivePut(entry.operation, entry.value)
+      ? { key, value: entry.value, revision: entry.revision }
+      : null;
   }
 
   async remove(key: string, revision: number, reason: Uint8Array): Promise<number> {
@@ -215,7 +220,7 @@ export class NatsStore implements CoordinationStore {
     h.set('Nats-Rollup', 'sub');
     try {
       const ack = await this.#coalesced(() =>
-        this.#js.publish(`$KV.${this.#bucket}.${key}`, reason, {
+        this.#js.publish(`${this.#subjectPrefix}${key}`, reason, {
           headers: h,
           expect: { lastSubjectSequence: revision },
           ttl: this.#tombstoneTtl,
@@ -231,7 +236,8 @@ export class NatsStore implements CoordinationStore {
       }
       if (err instanceof TimeoutError || isTimeout(err)) {
         const entry = await this.#rawGet(key);
-        if (entry && !isLivePut(entry) && sameBytes(entry.value, reason)) return entry.revision;
+        if (entry && !isLivePut(entry.operation, entry.value) && sameBytes(entry.value, reason))
+          return entry.revision;
         if (!entry || entry.revision !== revision) {
           throw new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, {
             details: { key },
@@ -266,7 +272,6 @@ export class NatsStore implements CoordinationStore {
     const start = async (): Promise<{ ended: Promise<void> }> => {
       const buffered: StoreEvent[] = [];
       let synced = false;
-      const subjectPrefixLength = `$KV.${this.#bucket}.`.length;
       // An ordered push consumer of new messages, read by callback: per message no iterator step,
       // and no decoding of a revision the receiver says it already has (its own writes). Messages are
       // handled at the end of the event-loop turn, after the acknowledgements that arrived with them
@@ -277,7 +282,7 @@ export class NatsStore implements CoordinationStore {
         arrived = [];
         if (stopped) return;
         for (const m of batch) {
-          const key = m.subject.substring(subjectPrefixLength);
+          const key = m.subject.substring(this.#subjectPrefix.length);
           if (options.isKnown?.(key, m.seq)) continue;
           const event = toEvent(key, m);
           if (synced) onEvent(event);
@@ -285,7 +290,7 @@ export class NatsStore implements CoordinationStore {
         }
       };
       const consumer = await this.#js.consumers.getPushConsumer(`KV_${this.#bucket}`, {
-        filter_subjects: `$KV.${this.#bucket}.${prefix}>`,
+        filter_subjects: `${this.#subjectPrefix}${prefix}>`,
         deliver_policy: DeliverPolicy.New,
       });
       const messages = await consumer.consume({
@@ -439,11 +444,11 @@ async function openBucket(nc: NatsConnection, options: NatsStoreOptions): Promis
   });
 }
 
-/** The event a watched message stands for, classified as `KvEntry.operation` does. */
+/** The event a watched message stands for; its operation read as `KvEntry.operation` reads it. */
 function toEvent(key: string, m: JsMsg): StoreEvent {
   const operation =
     m.headers?.get('Nats-Marker-Reason') === 'MaxAge' ? 'PURGE' : m.headers?.get(KV_OPERATION) || 'PUT';
-  if (operation === 'PUT' && m.data.length > 0) return { type: 'put', key, value: m.data, revision: m.seq };
+  if (isLivePut(operation, m.data)) return { type: 'put', key, value: m.data, revision: m.seq };
   // Our removals carry a reason; the server's expiry markers carry none.
   if (m.data.length > 0) return { type: 'removed', key, revision: m.seq, reason: m.data };
   return { type: 'expired', key, revision: m.seq };
@@ -452,8 +457,8 @@ function toEvent(key: string, m: JsMsg): StoreEvent {
 const KV_OPERATION = 'KV-Operation';
 
 /** A live value: a PUT with data (markers the client cannot classify arrive as empty PUTs). */
-function isLivePut(e: KvEntry): boolean {
-  return e.operation === 'PUT' && e.value.length > 0;
+function isLivePut(operation: string, value: Uint8Array): boolean {
+  return operation === 'PUT' && value.length > 0;
 }
 
 function createHeaders(expectedLastSubjectSequence: number, ttlSeconds: number): MsgHdrs {
