@@ -85,22 +85,24 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const httpChild = cached((key: string) => {
-    const [method, status, route] = key.split(' ', 3) as [string, string, string];
-    return httpDuration.labels({ route, method, status });
-  });
-  const createdChildren = cached((group: string) => ({
-    requests: requests.labels({ group, operation: 'create', outcome: 'created' }),
-    attempts: attempts.labels({ group }),
-  }));
+  const httpChild = childCache<ReturnType<typeof httpDuration.labels>>();
+  const createdChildren = childCache<{
+    requests: ReturnType<typeof requests.labels>;
+    attempts: ReturnType<typeof attempts.labels>;
+  }>();
   return {
     registry,
     observeHttp: (route, method, status, seconds) =>
-      httpChild(`${method} ${status} ${route}`).observe(seconds),
+      httpChild(`${method} ${status} ${route}`, () =>
+        httpDuration.labels({ route, method, status: String(status) }),
+      ).observe(seconds),
     requestEnded: (group, outcome) => ended.inc({ group, outcome }),
     observer: {
       created(group, n) {
-        const c = createdChildren(group);
+        const c = createdChildren(group, () => ({
+          requests: requests.labels({ group, operation: 'create', outcome: 'created' }),
+          attempts: attempts.labels({ group }),
+        }));
         c.requests.inc();
         c.attempts.inc(n);
       },
@@ -115,12 +117,12 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
   };
 }
 
-/** Per-key label children, so the busiest updates do not hash their label set every time. */
-function cached<T>(make: (key: string) => T): (key: string) => T {
+/** Label children by key, so the busiest updates do not hash their label set every time. */
+function childCache<T>(): (key: string, make: () => T) => T {
   const children = new Map<string, T>();
-  return (key) => {
+  return (key, make) => {
     let child = children.get(key);
-    if (child === undefined) children.set(key, (child = make(key)));
+    if (child === undefined) children.set(key, (child = make()));
     return child;
   };
 }
