@@ -16,25 +16,11 @@ describe('access codes', () => {
   });
 
   it('maps the whole range of the random source onto the codes, smallest to largest', () => {
-    const fixed = (pick: (max: number) => number) => ({ int: pick });
-    expect(
-      generateAccessCode(
-        6,
-        fixed(() => 0),
-      ),
-    ).toBe('100000');
-    expect(
-      generateAccessCode(
-        6,
-        fixed((max) => max - 1),
-      ),
-    ).toBe('999999');
-    expect(
-      generateAccessCode(
-        12,
-        fixed((max) => max - 1),
-      ),
-    ).toBe('999999999999');
+    const lowest = { int: () => 0 };
+    const highest = { int: (max: number) => max - 1 };
+    expect(generateAccessCode(6, lowest)).toBe('100000');
+    expect(generateAccessCode(6, highest)).toBe('999999');
+    expect(generateAccessCode(12, highest)).toBe('999999999999');
   });
 
   it('draws 12-digit codes from the production CSPRNG (within its range limit)', () => {

@@ -112,8 +112,8 @@ export class LiveView {
 
   /**
    * A request this replica has just written at `revision`: the same as the `put` event its watch
-   * delivers later (which is then skipped as known), without decoding the value it encoded.
-   * `request` must not carry userData: the view never holds it.
+   * delivers later (which is then skipped as known), without decoding the value it encoded. Pass it
+   * without userData: the view never holds userData, and would have to copy the request to drop it.
    */
   applyCreated(request: CallInRequest, revision: number): void {
     if (this.knows(request.key, revision)) return;
