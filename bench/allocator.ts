@@ -21,6 +21,7 @@ import {
   loadAverage,
   runQueueWaitMs,
   machine,
+  poolConfigMapYaml,
   quantile,
   round,
   workDir,
@@ -55,6 +56,19 @@ async function closedLoop(
     }),
   );
   return { ok, failed, perSecond: Math.round(ok / ((Date.now() - started) / 1000)) };
+}
+
+/**
+ * The peak of `op`: a second of warm-up, then a measured closed loop, with the CPU each of `pids` (and
+ * this process, the load generator) spent per successful call.
+ */
+async function peak(pids: Record<string, number>, op: (i: number) => Promise<boolean>) {
+  await closedLoop(CONCURRENCY, 1_000, op);
+  const { result, cpuMicrosPerUnit } = await cpuPerUnit(pids, async () => {
+    const r = await closedLoop(CONCURRENCY, DURATION_MS, op);
+    return { ...r, units: r.ok };
+  });
+  return { ...result, cpuMicros: cpuMicrosPerUnit };
 }
 
 /** Open loop: `rate` calls a second for `ms`, whatever the answers; latency of each. */
@@ -220,15 +234,7 @@ const CREATE_LABELS = 'route="/v1/groups/:groupName/requests",method="POST",stat
  * resets it on every scrape), and its major garbage collections so far.
  */
 async function runtimeFigures(url: string) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (prefix: string) =>
-    Number(
-      text
-        .split('\n')
-        .find((l) => l.startsWith(prefix))
-        ?.split(' ')
-        .pop() ?? NaN,
-    );
+  const value = await scrape(url);
   return {
     eventLoopDelayMaxMs: value('c2c_allocator_nodejs_eventloop_lag_max_seconds') * 1000,
     majorGcCount: value('c2c_allocator_nodejs_gc_duration_seconds_count{kind="major"}') || 0,
@@ -242,19 +248,26 @@ async function runtimeFigures(url: string) {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** An allocator's metrics: the value of the first series whose line starts with `prefix`, or NaN. */
+async function scrape(url: string): Promise<(prefix: string) => number> {
+  const lines = (await (await fetch(`${url}/metrics`)).text()).split('\n');
+  return (prefix) =>
+    Number(
+      lines
+        .find((l) => l.startsWith(prefix))
+        ?.split(' ')
+        .pop() ?? NaN,
+    );
+}
+
 async function attemptsPerAllocation(urls: string[], group: string): Promise<number> {
   let attempts = 0;
   let created = 0;
   for (const u of urls) {
-    const text = await (await fetch(`${u}/metrics`)).text();
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`c2c_allocator_allocation_attempts_total{group="${group}"}`))
-        attempts += Number(line.split(' ').pop());
-      if (
-        line.startsWith(`c2c_allocator_requests_total{group="${group}",operation="create",outcome="created"}`)
-      )
-        created += Number(line.split(' ').pop());
-    }
+    const value = await scrape(u);
+    attempts += value(`c2c_allocator_allocation_attempts_total{group="${group}"}`) || 0;
+    created +=
+      value(`c2c_allocator_requests_total{group="${group}",operation="create",outcome="created"}`) || 0;
   }
   return Math.round((attempts / created) * 100) / 100;
 }
@@ -266,25 +279,11 @@ try {
   const groupsDir = path.join(work, 'groups');
   await mkdir(groupsDir);
   const pool = (base: number, n: number) =>
-    Array.from({ length: n }, (_, i) => `+1800${String(base + i).padStart(7, '0')}`).join('\n');
+    Array.from({ length: n }, (_, i) => `+1800${String(base + i).padStart(7, '0')}`);
   await writeFile(
     path.join(groupsDir, 'bench.yaml'),
-    `apiVersion: v1
-kind: ConfigMap
-metadata: { name: shared-pool }
-data:
-  pool.csv: |
-    number,description
-${pool(1_000_000, 10_000).replace(/^/gm, '    ').replace(/$/gm, ',')}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: unique-pool }
-data:
-  pool.csv: |
-    number,description
-${pool(2_000_000, 10_000).replace(/^/gm, '    ').replace(/$/gm, ',')}
----
+    `${poolConfigMapYaml('shared-pool', pool(1_000_000, 10_000))}---
+${poolConfigMapYaml('unique-pool', pool(2_000_000, 10_000))}---
 apiVersion: clicktocall.dev/v1alpha1
 kind: ClickToCallInGroup
 metadata: { name: shared }
@@ -314,42 +313,40 @@ spec:
       expiresAtMs: Date.now(),
     }),
   );
-  const rawKv = async (noAsyncTraces: boolean) => {
+  /** Runs `use` with creates of keys never used before (true when acknowledged), on a new bucket. */
+  const withRawKv = async <T>(
+    bucket: string,
+    noAsyncTraces: boolean,
+    use: (create: () => Promise<boolean>) => Promise<T>,
+  ): Promise<T> => {
     const nc = await connect({ servers: nats.info.url, noAsyncTraces });
-    const kv = await new Kvm(nc).create(`bench-raw-${noAsyncTraces}`, { history: 1, markerTTL: 5_000 });
-    const create = (prefix: string) => (i: number) =>
-      kv.create(`${prefix}.${i}`, value, '300s').then(
-        () => true,
-        () => false,
-      );
-    await closedLoop(CONCURRENCY, 1_000, create('warm'));
-    const { result, cpuMicrosPerUnit } = await cpuPerUnit({ 'nats-server': natsPid() }, async () => {
-      const r = await closedLoop(CONCURRENCY, DURATION_MS, create('raw'));
-      return { ...r, units: r.ok };
-    });
-    await nc.close();
-    return { ...result, cpuMicrosPerCreate: cpuMicrosPerUnit };
-  };
-  /** Open loop of raw KV creates at `rate`, on a bucket of its own, after a second of warm-up. */
-  const rawKvLatency = async (rate: number, bucket: string) => {
-    const nc = await connect({ servers: nats.info.url, noAsyncTraces: true });
     try {
       const kv = await new Kvm(nc).create(bucket, { history: 1, markerTTL: 5_000 });
-      const create = (prefix: string) => (i: number) =>
-        kv.create(`${prefix}.${i}`, value, '300s').then(
+      let next = 0;
+      return await use(() =>
+        kv.create(`k.${next++}`, value, '300s').then(
           () => true,
           () => false,
-        );
-      await openLoop(rate, 1_000, create('warm'));
-      return await openLoop(rate, DURATION_MS, create('raw'));
+        ),
+      );
     } finally {
       await nc.close();
     }
   };
+  const rawKv = (noAsyncTraces: boolean) =>
+    withRawKv(`bench-raw-${noAsyncTraces}`, noAsyncTraces, (create) =>
+      peak({ 'nats-server': natsPid() }, create),
+    );
+  /** Open loop of raw KV creates at `rate`, after a second of warm-up. */
+  const rawKvLatency = (rate: number, bucket: string) =>
+    withRawKv(bucket, true, async (create) => {
+      await openLoop(rate, 1_000, create);
+      return openLoop(rate, DURATION_MS, create);
+    });
   const rawDefault = await rawKv(false);
   const raw = await rawKv(true);
   console.log(`raw KV create: ${raw.perSecond}/s (client defaults: ${rawDefault.perSecond}/s)`);
-  console.log(`  CPU µs per create: ${JSON.stringify(raw.cpuMicrosPerCreate)}`);
+  console.log(`  CPU µs per create: ${JSON.stringify(raw.cpuMicros)}`);
 
   const body = JSON.stringify({ callerNumber: '+14155550123', userData: { customer: 'c-42' } });
 
@@ -361,23 +358,17 @@ spec:
     [path.join(import.meta.dirname, 'bare-http-server.ts'), String(barePort)],
     logDir,
   );
-  let bareHttp: Awaited<ReturnType<typeof closedLoop>> & { cpuMicrosPerRequest: Record<string, number> };
+  let bareHttp: Awaited<ReturnType<typeof peak>>;
   try {
     await waitForPort(barePort, 10_000);
     const bareClient = new LoadClient([`http://127.0.0.1:${barePort}`], CONCURRENCY, '/', body);
-    const post = () => bareClient.post().then((s) => s === 201);
-    await closedLoop(CONCURRENCY, 1_000, post);
-    const { result, cpuMicrosPerUnit } = await cpuPerUnit({ 'bare HTTP server': bare.pid }, async () => {
-      const r = await closedLoop(CONCURRENCY, DURATION_MS, post);
-      return { ...r, units: r.ok };
-    });
+    bareHttp = await peak({ 'bare HTTP server': bare.pid }, () => bareClient.post().then((s) => s === 201));
     bareClient.close();
-    bareHttp = { ...result, cpuMicrosPerRequest: cpuMicrosPerUnit };
   } finally {
     await bare.stop();
   }
   console.log(`bare Node HTTP server: ${bareHttp.perSecond}/s`);
-  console.log(`  CPU µs per request: ${JSON.stringify(bareHttp.cpuMicrosPerRequest)}`);
+  console.log(`  CPU µs per request: ${JSON.stringify(bareHttp.cpuMicros)}`);
 
   type Latency = Awaited<ReturnType<typeof openLoop>> & {
     ratePerSecond: number;
@@ -399,21 +390,16 @@ spec:
     const urls = await startAllocators(replicas, `bench-api-${replicas}`, groupsDir);
     // 3. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
     const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
-    const create = () => client.post().then((s) => s === 201);
-    await closedLoop(CONCURRENCY, 1_000, create);
     const pids = Object.fromEntries([
       ['nats-server', natsPid()],
       ...processes.map((p, i) => [`allocator ${i + 1}`, p.process.pid]),
     ]) as Record<string, number>;
-    const { result: r, cpuMicrosPerUnit } = await cpuPerUnit(pids, async () => {
-      const loop = await closedLoop(CONCURRENCY, DURATION_MS, create);
-      return { ...loop, units: loop.ok };
-    });
+    const r = await peak(pids, () => client.post().then((s) => s === 201));
     client.close();
     peaks[replicas] = r.perSecond;
-    cpuPerAllocation[replicas] = cpuMicrosPerUnit;
+    cpuPerAllocation[replicas] = r.cpuMicros;
     console.log(`HTTP allocations, ${replicas} replica(s): ${r.perSecond}/s (${r.failed} failed)`);
-    console.log(`  CPU µs per allocation: ${JSON.stringify(cpuMicrosPerUnit)}`);
+    console.log(`  CPU µs per allocation: ${JSON.stringify(r.cpuMicros)}`);
     // 4. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
     const half = Math.round(r.perSecond / 2);
     // The latency baseline: raw KV creates (what each allocation waits for) at the same rate.
@@ -487,8 +473,8 @@ spec:
     httpAllocationsPerSecond: { replicas1: api1.perSecond, replicas2: api2.perSecond },
     // CPU time of each process during the closed-loop measurements, per create or allocation.
     cpuMicroseconds: {
-      perRawKvCreate: raw.cpuMicrosPerCreate,
-      perBareHttpRequest: bareHttp.cpuMicrosPerRequest,
+      perRawKvCreate: raw.cpuMicros,
+      perBareHttpRequest: bareHttp.cpuMicros,
       perAllocation1Replica: cpuPerAllocation[1],
       perAllocation2Replicas: cpuPerAllocation[2],
     },
@@ -535,8 +521,8 @@ CPU time per operation during the closed-loop measurements (µs, user + system, 
 
 | measurement | ${cpuColumns.join(' | ')} |
 | --- | ${cpuColumns.map(() => '---').join(' | ')} |
-${cpuRow('raw KV create', raw.cpuMicrosPerCreate)}
-${cpuRow('bare HTTP request', bareHttp.cpuMicrosPerRequest)}
+${cpuRow('raw KV create', raw.cpuMicros)}
+${cpuRow('bare HTTP request', bareHttp.cpuMicros)}
 ${cpuRow('allocation, 1 replica', cpuPerAllocation[1])}
 ${cpuRow('allocation, 2 replicas', cpuPerAllocation[2])}
 

@@ -12,7 +12,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
-import { loadAverage, machine, quantile, round, workDir, writeResults } from './support.ts';
+import {
+  loadAverage,
+  machine,
+  poolConfigMapYaml,
+  quantile,
+  round,
+  workDir,
+  writeResults,
+} from './support.ts';
 
 const DURATION_MS = Number(process.env.SOAK_DURATION_MS ?? 120_000);
 const RATE = Number(process.env.SOAK_RATE ?? 100);
@@ -55,16 +63,10 @@ try {
   await nats.start();
   const groupsDir = path.join(work, 'groups');
   await mkdir(groupsDir);
-  const pool = Array.from({ length: 2_000 }, (_, i) => `+1800${String(3_000_000 + i)},`).join('\n');
+  const pool = Array.from({ length: 2_000 }, (_, i) => `+1800${String(3_000_000 + i)}`);
   await writeFile(
     path.join(groupsDir, 'soak.yaml'),
-    `apiVersion: v1
-kind: ConfigMap
-metadata: { name: soak-pool }
-data:
-  pool.csv: |
-${pool.replace(/^/gm, '    ')}
----
+    `${poolConfigMapYaml('soak-pool', pool)}---
 apiVersion: clicktocall.dev/v1alpha1
 kind: ClickToCallInGroup
 metadata: { name: soak }

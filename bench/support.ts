@@ -94,3 +94,15 @@ export async function cpuPerUnit<T extends { units: number }>(
   }
   return { result, cpuMicrosPerUnit };
 }
+
+/** A ConfigMap document with `numbers` as the pool CSV under the key `pool.csv`, for a groups folder. */
+export function poolConfigMapYaml(name: string, numbers: string[]): string {
+  const csv = ['number,description', ...numbers.map((n) => `${n},`)].map((line) => `    ${line}`);
+  return `apiVersion: v1
+kind: ConfigMap
+metadata: { name: ${name} }
+data:
+  pool.csv: |
+${csv.join('\n')}
+`;
+}
