@@ -1,0 +1,182 @@
+// The operator and allocator images, built without a Docker engine the way the Dockerfile builds them:
+// stage 1 compiles dist/ with tsc, stage 2 installs the production dependencies with `npm ci --omit=dev`,
+// stage 3 puts both on a Node.js 24 base as root-owned files under /app, run as user 1000. Both images share
+// every layer; only their configurations differ. The drift test (test/integration/images/) holds these
+// declarations against the Dockerfile.
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildLayer } from './layer.ts';
+import { baseLayerFiles, findNodeRuntime, IMAGE_PATH_ENV } from './node-runtime.ts';
+import { writeOciArchive, type ImageConfig, type Layer, type WrittenImage } from './oci-image.ts';
+
+const run = promisify(execFile);
+
+export const PRODUCT_IMAGE_NAMES = ['operator', 'allocator'] as const;
+export type ProductImageName = (typeof PRODUCT_IMAGE_NAMES)[number];
+
+/** The runtime stage's settings, shared by both images. */
+export const RUNTIME = {
+  workingDir: '/app',
+  user: '1000:1000',
+  env: { NODE_ENV: 'production', NODE_OPTIONS: '--enable-source-maps' },
+  /** What the runtime stage copies into the working directory, each from its stage. */
+  content: { node_modules: 'runtime-deps', dist: 'build', 'package.json': 'context' },
+} as const;
+
+/** What tsc compiles in the build stage (tsconfig.build.json's include), copied from the build context. */
+export const BUILD_SOURCES = ['api', 'lib', 'operator', 'allocator'] as const;
+
+export const PRODUCT_IMAGES: Record<ProductImageName, Omit<ImageConfig, 'env' | 'user' | 'workingDir'>> = {
+  operator: {
+    entrypoint: ['node', 'dist/operator/src/main.js'],
+    exposedPorts: [8080, 9443],
+    labels: {
+      'org.opencontainers.image.title': 'click-to-call-in operator',
+      'org.opencontainers.image.licenses': 'Apache-2.0',
+    },
+  },
+  allocator: {
+    entrypoint: ['node', 'dist/allocator/src/main.js'],
+    exposedPorts: [8080],
+    labels: {
+      'org.opencontainers.image.title': 'click-to-call-in allocator',
+      'org.opencontainers.image.licenses': 'Apache-2.0',
+    },
+  },
+};
+
+export interface ProductImagesOptions {
+  readonly projectDir: string;
+  readonly outDir: string;
+  /** Default: the package version, as `npm run images` tags. */
+  readonly tag?: string;
+  /** Default `click-to-call-in`. */
+  readonly prefix?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface ProductImages {
+  readonly images: Record<ProductImageName, WrittenImage>;
+  readonly nodeVersion: string;
+  /** Seconds per step. */
+  readonly timings: Record<string, number>;
+}
+
+export async function buildProductImages(options: ProductImagesOptions): Promise<ProductImages> {
+  const { projectDir, outDir } = options;
+  const log = options.log ?? (() => undefined);
+  const packageJson = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const tag = options.tag ?? packageJson.version;
+  const prefix = options.prefix ?? 'click-to-call-in';
+  const timings: Record<string, number> = {};
+  const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await work();
+    timings[step] = Math.round(performance.now() - started) / 1000;
+    log(`${step}: ${timings[step]} s`);
+    return result;
+  };
+
+  const staging = await mkdtemp(join(tmpdir(), 'c2c-images-'));
+  try {
+    await mkdir(outDir, { recursive: true });
+    const [runtime, dist, nodeModules] = await allSettled([
+      timed('node runtime', () => findNodeRuntime(projectDir)),
+      timed('build stage (tsc)', () => compileDist(projectDir, join(staging, 'dist'))),
+      timed('runtime-deps stage (npm ci --omit=dev)', () =>
+        installProductionDependencies(projectDir, join(staging, 'deps')),
+      ),
+    ]);
+    if (!runtime.version.startsWith('24.'))
+      throw new Error(`the node package holds Node.js ${runtime.version}, not 24`);
+
+    const layers: Layer[] = await timed('layers', () =>
+      Promise.all([
+        buildLayer({
+          files: [...baseLayerFiles(runtime), { path: RUNTIME.workingDir, type: 'dir' }],
+          comment: `Node.js ${runtime.version} on the host's glibc, user 1000 node, WORKDIR ${RUNTIME.workingDir}`,
+        }),
+        buildLayer({
+          fromDir: nodeModules,
+          prefix: `${RUNTIME.workingDir}/node_modules`,
+          comment: 'COPY node_modules',
+        }),
+        buildLayer({ fromDir: dist, prefix: `${RUNTIME.workingDir}/dist`, comment: 'COPY dist' }),
+        buildLayer({
+          files: [{ path: `${RUNTIME.workingDir}/package.json`, fromPath: join(projectDir, 'package.json') }],
+          comment: 'COPY package.json',
+        }),
+      ]),
+    );
+
+    const written = await timed('archives', () =>
+      Promise.all(
+        PRODUCT_IMAGE_NAMES.map((name) =>
+          writeOciArchive(
+            {
+              ref: `${prefix}/${name}:${tag}`,
+              layers,
+              config: {
+                ...PRODUCT_IMAGES[name],
+                user: RUNTIME.user,
+                workingDir: RUNTIME.workingDir,
+                env: { PATH: IMAGE_PATH_ENV, NODE_VERSION: runtime.version, ...RUNTIME.env },
+              },
+            },
+            join(outDir, `${name}.tar`),
+          ),
+        ),
+      ),
+    );
+    const [operator, allocator] = written as [WrittenImage, WrittenImage];
+    return { images: { operator, allocator }, nodeVersion: runtime.version, timings };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Like Promise.all, but waits for every step to end before it rejects, so that nothing still writes to the staging folder. */
+async function allSettled<T extends readonly unknown[]>(steps: {
+  [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/** Stage 1: `tsc -p tsconfig.build.json`, into `outDir` instead of the project's dist/. */
+async function compileDist(projectDir: string, outDir: string): Promise<string> {
+  const tsc = join(projectDir, 'node_modules', 'typescript', 'bin', 'tsc');
+  await run(process.execPath, [tsc, '-p', join(projectDir, 'tsconfig.build.json'), '--outDir', outDir], {
+    cwd: projectDir,
+  });
+  return outDir;
+}
+
+/** Stage 2: production dependencies only, from the lock file; the npm cache serves it without a network. */
+async function installProductionDependencies(projectDir: string, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await Promise.all(
+    ['package.json', 'package-lock.json'].map((file) => copyFile(join(projectDir, file), join(dir, file))),
+  );
+  await run(
+    'npm',
+    [
+      'ci',
+      '--omit=dev',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+    ],
+    { cwd: dir, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return join(dir, 'node_modules');
+}
