@@ -12,8 +12,9 @@ import type { GroupRegistry } from './groups/index.ts';
 import type { AllocatorMetrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { checkJsonDepth } from './json-body.ts';
+import { correlationIdOf } from './request-ids.ts';
 import { toApiError } from './routes/errors.ts';
-import { gesCompatRoutes } from './routes/ges-compat.ts';
+import { gesCompatRoutes, type EpochUnit } from './routes/ges-compat.ts';
 import { matchRoutes } from './routes/match.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { requestsRoutes } from './routes/requests.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
   /** True once groups are loaded and the store's watch has delivered its snapshot, until draining. */
   isReady: () => { ready: boolean; reason?: string };
   bodyLimitBytes: number;
+  /** How the GES route's `expirationTime` counts from the epoch (default milliseconds). */
+  gesExpirationUnit?: EpochUnit;
   logger?: FastifyServerOptions['loggerInstance'];
   version?: string;
 }
@@ -59,7 +62,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: deps.bodyLimitBytes,
     return503OnClosing: true,
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    // A caller's x-request-id or ccid is kept when it is a UUID (GES correlation ids), else a new one.
+    requestIdHeader: false,
+    genReqId: (req) => correlationIdOf(req.headers),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
     // Group names are up to 253 characters before percent-encoding; the schema checks the decoded one.
     routerOptions: { maxParamLength: 1024 },
@@ -145,6 +150,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   void app.register(requestsRoutes, { service: deps.service, groups: deps.groups });
   void app.register(matchRoutes, { service: deps.service });
-  void app.register(gesCompatRoutes, { service: deps.service });
+  void app.register(gesCompatRoutes, {
+    prefix: '/engagement/v3',
+    service: deps.service,
+    expirationUnit: deps.gesExpirationUnit ?? 'milliseconds',
+  });
   return app;
 }

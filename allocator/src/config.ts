@@ -1,3 +1,4 @@
+import { DEFAULT_MATCH_GUARD_POLICY } from './domain/index.ts';
 import { parseArgs } from 'node:util';
 
 export interface AllocatorConfig {
@@ -25,6 +26,12 @@ export interface AllocatorConfig {
   drainDelayMs: number;
   shutdownGraceMs: number;
   printExamples: boolean;
+  gesExpirationUnit: 'milliseconds' | 'seconds';
+  matchFailuresPerNumber: number;
+  matchFailureWindowSeconds: number;
+  matchLockoutSeconds: number;
+  matchMaxLockoutSeconds: number;
+  matchFailuresPerRequest: number;
 }
 
 interface Setting {
@@ -32,6 +39,8 @@ interface Setting {
   env: string;
   type: 'string' | 'number' | 'boolean';
   default?: string | number | boolean;
+  /** The only values a string setting accepts. */
+  choices?: readonly string[];
   help: string;
 }
 
@@ -185,6 +194,49 @@ export const SETTINGS: Record<keyof AllocatorConfig, Setting> = {
     default: true,
     help: 'print example curl calls at start',
   },
+  gesExpirationUnit: {
+    flag: 'ges-expiration-unit',
+    env: 'C2C_GES_EXPIRATION_UNIT',
+    type: 'string',
+    default: 'milliseconds',
+    choices: ['milliseconds', 'seconds'],
+    help: "what the GES route's expirationTime counts since the epoch",
+  },
+  matchFailuresPerNumber: {
+    flag: 'match-failures-per-number',
+    env: 'C2C_MATCH_FAILURES_PER_NUMBER',
+    type: 'number',
+    default: DEFAULT_MATCH_GUARD_POLICY.failuresPerNumber,
+    help: 'failed matches on one dialled number within the window that lock it (0: no limit)',
+  },
+  matchFailureWindowSeconds: {
+    flag: 'match-failure-window-seconds',
+    env: 'C2C_MATCH_FAILURE_WINDOW_SECONDS',
+    type: 'number',
+    default: DEFAULT_MATCH_GUARD_POLICY.windowSeconds,
+    help: 'the window in which failed matches on a number are counted',
+  },
+  matchLockoutSeconds: {
+    flag: 'match-lockout-seconds',
+    env: 'C2C_MATCH_LOCKOUT_SECONDS',
+    type: 'number',
+    default: DEFAULT_MATCH_GUARD_POLICY.lockoutSeconds,
+    help: 'first lockout of a number; each further one doubles it',
+  },
+  matchMaxLockoutSeconds: {
+    flag: 'match-max-lockout-seconds',
+    env: 'C2C_MATCH_MAX_LOCKOUT_SECONDS',
+    type: 'number',
+    default: DEFAULT_MATCH_GUARD_POLICY.maxLockoutSeconds,
+    help: 'longest lockout of a number; the doubling is forgotten this long after the last lockout',
+  },
+  matchFailuresPerRequest: {
+    flag: 'match-failures-per-request',
+    env: 'C2C_MATCH_FAILURES_PER_REQUEST',
+    type: 'number',
+    default: DEFAULT_MATCH_GUARD_POLICY.failuresPerRequest,
+    help: 'wrong access codes for one identified request that lock it until it expires (0: no limit)',
+  },
 };
 
 export function usage(): string {
@@ -224,6 +276,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): AllocatorCon
     } else if (s.type === 'boolean') {
       out[key] = raw === true || raw === 'true' || raw === '1';
     } else {
+      if (s.choices && !s.choices.includes(String(raw)))
+        throw new Error(`--${s.flag} / ${s.env}: ${String(raw)} is not one of ${s.choices.join(', ')}`);
       out[key] = raw;
     }
   }

@@ -78,6 +78,27 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
       for (const [group, n] of view()?.liveCounts() ?? []) this.set({ group }, n);
     },
   });
+  const matchFailures = new Counter({
+    name: 'c2c_allocator_match_failures_total',
+    help: 'Matches (and match checks) that gave a caller number or access code and matched nothing, counted against the failed-match limits',
+    registers: [registry],
+  });
+  const lockouts = new Counter({
+    name: 'c2c_allocator_match_lockouts_total',
+    help: 'Lockouts started by failed matches, by scope (number: the dialled number; request: one request)',
+    labelNames: ['scope'],
+    registers: [registry],
+  });
+  const locked = new Counter({
+    name: 'c2c_allocator_match_locked_total',
+    help: 'Matches refused with MATCH_LOCKED, by scope (number or request)',
+    labelNames: ['scope'],
+    registers: [registry],
+  });
+  for (const scope of ['number', 'request']) {
+    lockouts.inc({ scope }, 0);
+    locked.inc({ scope }, 0);
+  }
   const httpDuration = new Histogram({
     name: 'c2c_allocator_http_request_duration_seconds',
     help: 'HTTP request latency by route template, method and status',
@@ -113,6 +134,12 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
       matched: (group) => requests.inc({ group, operation: 'match', outcome: 'matched' }),
       noMatch: () => requests.inc({ group: '', operation: 'match', outcome: 'no_match' }),
       cancelled: (group) => requests.inc({ group, operation: 'cancel', outcome: 'cancelled' }),
+      matchFailed(lockedNumber, lockedRequest) {
+        matchFailures.inc();
+        if (lockedNumber) lockouts.inc({ scope: 'number' });
+        if (lockedRequest) lockouts.inc({ scope: 'request' });
+      },
+      matchLocked: (scope) => locked.inc({ scope }),
     },
   };
 }

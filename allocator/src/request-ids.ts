@@ -1,23 +1,25 @@
-import { randomFillSync } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
-const ID_BYTES = 16;
-const POOL_BYTES = 4096;
+/** A random (version 4) UUID, lower-case, the form GES clients parse ids and correlation ids in. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /**
- * Request ids: 128 random bits from the CSPRNG, base64url (22 characters). Entropy is drawn in 4 KiB
- * blocks, as `crypto.randomUUID` does, because one system call per id is measurable at thousands of
- * requests a second.
+ * Request ids: random UUIDs (122 random bits from the CSPRNG). `crypto.randomUUID` draws its entropy
+ * in blocks, so there is no system call per id.
  */
 export function createRequestIdGenerator(): () => string {
-  const pool = Buffer.allocUnsafe(POOL_BYTES);
-  let offset = POOL_BYTES;
-  return () => {
-    if (offset + ID_BYTES > POOL_BYTES) {
-      randomFillSync(pool);
-      offset = 0;
-    }
-    const id = pool.toString('base64url', offset, offset + ID_BYTES);
-    offset += ID_BYTES;
-    return id;
-  };
+  return () => randomUUID();
+}
+
+/**
+ * The id of an HTTP exchange: the caller's `x-request-id` or `ccid` when it is a well-formed UUID
+ * (so a correlation id flows through unchanged), otherwise a new one.
+ */
+export function correlationIdOf(headers: Record<string, string | string[] | undefined>): string {
+  for (const name of ['x-request-id', 'ccid']) {
+    const v = headers[name];
+    const value = Array.isArray(v) ? v[0] : v;
+    if (value !== undefined && UUID_PATTERN.test(value)) return value.toLowerCase();
+  }
+  return randomUUID();
 }

@@ -13,6 +13,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { createRequestIdGenerator } from './request-ids.ts';
 import { CallInService } from './service/call-in-service.ts';
 import { LiveView } from './service/live-view.ts';
+import { MatchGuard } from './service/match-guard.ts';
 import { MemoryStore, NatsStore, type CoordinationStore, type StoreWatch } from './store/index.ts';
 
 export const cryptoRandom: RandomSource = { int: (max) => randomInt(max) };
@@ -107,6 +108,17 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     now: Date.now,
     newId: createRequestIdGenerator(),
     observer: metrics.observer,
+    guard: new MatchGuard(
+      store,
+      {
+        failuresPerNumber: config.matchFailuresPerNumber,
+        windowSeconds: config.matchFailureWindowSeconds,
+        lockoutSeconds: config.matchLockoutSeconds,
+        maxLockoutSeconds: config.matchMaxLockoutSeconds,
+        failuresPerRequest: config.matchFailuresPerRequest,
+      },
+      Date.now,
+    ),
   });
   const app = buildApp({
     service,
@@ -115,6 +127,7 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     rateLimiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
+    gesExpirationUnit: config.gesExpirationUnit,
     logger: log,
     isReady: () => {
       if (draining) return { ready: false, reason: 'shutting down' };

@@ -68,6 +68,36 @@ export function describeStoreContract(name: string, open: () => Promise<Coordina
       await expect(store.remove(k, rev, enc('c'))).rejects.toMatchObject({ code: StoreCode.Conflict });
     });
 
+    it('replaces by compare-and-set with a new TTL: one of two racing replaces wins, a stale one conflicts', async () => {
+      const k = key('replace');
+      const rev = await store.create(k, enc('v1'), 30);
+      await expect(store.replace(k, enc('x'), rev + 1000, 30)).rejects.toMatchObject({
+        code: StoreCode.Conflict,
+      });
+      const results = await Promise.allSettled([
+        store.replace(k, enc('a'), rev, 30),
+        store.replace(k, enc('b'), rev, 30),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      const got = await store.get(k);
+      expect(got?.revision).toBe((won[0] as PromiseFulfilledResult<number>).value);
+      expect(['a', 'b']).toContain(dec(got?.value ?? enc('')));
+      await expect(store.replace(k, enc('c'), rev, 30)).rejects.toMatchObject({ code: StoreCode.Conflict });
+      await expect(store.replace(key('absent'), enc('c'), 1, 30)).rejects.toMatchObject({
+        code: StoreCode.Conflict,
+      });
+
+      // The replaced value carries the new TTL: it expires, and the key can be created again.
+      const short = key('replace-ttl');
+      const r1 = await store.create(short, enc('long'), 60);
+      await store.replace(short, enc('short'), r1, 1);
+      const deadline = Date.now() + 15_000;
+      while ((await store.get(short)) !== null && Date.now() < deadline) await sleep(100);
+      expect(await store.get(short)).toBeNull();
+      await expect(store.create(short, enc('again'), 30)).resolves.toBeGreaterThan(0);
+    });
+
     it('can create a key again once it was removed', async () => {
       const k = key('again');
       const rev = await store.create(k, enc('one'), 30);

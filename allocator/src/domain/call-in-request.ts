@@ -1,6 +1,6 @@
 /** A live call-in request, as stored (JSON) in its slot key. */
 export interface CallInRequest {
-  /** Random, 128 bits, base64url. */
+  /** A random UUID. */
   id: string;
   groupName: string;
   /** The number to dial, `+E.164`. */
@@ -11,6 +11,8 @@ export interface CallInRequest {
   /** `+E.164`, when the caller gave one. */
   callerNumber?: string;
   userData?: Record<string, unknown>;
+  /** The callback this request belongs to (GES Delayed scenario), when the app gave one. */
+  callbackServiceId?: string;
   /** The group's uniqueDnis setting when the request was made: the number alone identifies it. */
   uniqueDnis: boolean;
   createdAtMs: number;

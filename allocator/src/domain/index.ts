@@ -4,3 +4,4 @@ export * from './keys.ts';
 export * from './match.ts';
 export * from './pick-number.ts';
 export type * from './random.ts';
+export * from './match-guard.ts';

@@ -24,7 +24,7 @@ export interface RequestsRoutesOptions {
 export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (app, { service, groups }) => {
   app.post<{
     Params: { groupName: string };
-    Body: { callerNumber?: string; userData?: Record<string, unknown> };
+    Body: { callerNumber?: string; userData?: Record<string, unknown>; callbackServiceId?: string };
   }>(
     '/v1/groups/:groupName/requests',
     {
@@ -51,6 +51,9 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
       const created = await service.create(groupName, {
         ...(callerNumber !== undefined ? { callerNumber } : {}),
         ...(req.body?.userData !== undefined ? { userData: req.body.userData } : {}),
+        ...(req.body?.callbackServiceId !== undefined
+          ? { callbackServiceId: req.body.callbackServiceId }
+          : {}),
       });
       req.log.info({ group: groupName, requestId: created.id }, 'request created');
       const answer = requestView(created);

@@ -28,6 +28,14 @@ const userData = {
   description: 'Any JSON object; returned on match',
 } as const;
 
+export const callbackServiceId = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  description:
+    'The callback this request belongs to (Delayed scenario); stored, echoed and returned by match',
+} as const;
+
 export const requestView = {
   type: 'object',
   properties: {
@@ -37,6 +45,7 @@ export const requestView = {
     description: { type: 'string' },
     accessCode: { type: 'string', description: 'Digits; the first is never 0' },
     callerNumber: { type: 'string' },
+    callbackServiceId: { type: 'string' },
     createdAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time' },
     userData,
@@ -46,7 +55,7 @@ export const requestView = {
 
 export const createBody = {
   type: 'object',
-  properties: { callerNumber: phone, userData },
+  properties: { callerNumber: phone, userData, callbackServiceId },
   additionalProperties: false,
 } as const;
 
@@ -62,13 +71,35 @@ export const matchBody = {
   additionalProperties: false,
 } as const;
 
+const criteria = {
+  type: 'array',
+  items: { type: 'string', enum: ['dnis', 'accessCode', 'callerNumber'] },
+} as const;
+const outcome = {
+  type: 'string',
+  enum: ['NOTHING', 'DNIS', 'DNIS_ANI', 'DNIS_ACCESS_CODE', 'DNIS_ANI_ACCESS_CODE'],
+  description: 'The criteria that matched, as a Designer-style branch name',
+} as const;
+
 export const matchResponse = {
   type: 'object',
+  properties: { outcome, matchedBy: criteria, request: requestView },
+  required: ['outcome', 'matchedBy', 'request'],
+} as const;
+
+export const matchCheckResponse = {
+  type: 'object',
   properties: {
-    matchedBy: { type: 'array', items: { type: 'string', enum: ['dnis', 'accessCode', 'callerNumber'] } },
-    request: requestView,
+    outcome,
+    matchedBy: criteria,
+    notMatched: criteria,
+    consumable: {
+      type: 'boolean',
+      description: 'POST /v1/match with these criteria would consume the request',
+    },
+    accessCodeRequired: { type: 'boolean', description: 'The request needs its access code: prompt for it' },
   },
-  required: ['matchedBy', 'request'],
+  required: ['outcome', 'matchedBy', 'notMatched', 'consumable'],
 } as const;
 
 const historyEvent = {
@@ -155,7 +186,11 @@ export const gesCreateBody = {
   properties: {
     groupName: { type: 'string', minLength: 1 },
     fromPhoneNumber: phone,
-    userData,
+    userData: {
+      ...userData,
+      description: 'Top-level keys that are not JavaScript identifiers are ignored, as GES does',
+    },
+    callbackServiceId,
   },
   required: ['groupName'],
 } as const;
@@ -165,18 +200,26 @@ export const gesCreateResponse = {
   properties: {
     status: {
       type: 'object',
-      properties: { code: { type: 'integer' }, message: { type: 'string' }, corrId: { type: 'string' } },
+      properties: {
+        code: { type: 'integer' },
+        message: { type: 'string' },
+        corrId: { type: 'string', format: 'uuid' },
+      },
       required: ['code', 'message', 'corrId'],
     },
     data: {
       type: 'object',
       properties: {
-        id: { type: 'string' },
+        id: { type: 'string', format: 'uuid' },
         toPhoneNumber: { type: 'string' },
         groupName: { type: 'string' },
-        expirationTime: { type: 'string', format: 'date-time' },
+        expirationTime: {
+          type: 'integer',
+          description: 'Epoch time of expiry, in milliseconds (or seconds: --ges-expiration-unit)',
+        },
         accessCode: { type: 'integer', description: 'A JSON number, as GES SDKs read it' },
         fromPhoneNumber: { type: 'string' },
+        callbackServiceId: { type: 'string' },
       },
       required: ['id', 'toPhoneNumber', 'groupName', 'expirationTime'],
     },

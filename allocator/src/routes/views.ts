@@ -7,6 +7,7 @@ export function requestView(r: CallInRequest, withUserData = false): Record<stri
   if (r.description) view.description = r.description;
   if (r.accessCode !== undefined) view.accessCode = r.accessCode;
   if (r.callerNumber !== undefined) view.callerNumber = r.callerNumber;
+  if (r.callbackServiceId !== undefined) view.callbackServiceId = r.callbackServiceId;
   view.createdAt = new Date(r.createdAtMs).toISOString();
   view.expiresAt = new Date(r.expiresAtMs).toISOString();
   if (withUserData && r.userData !== undefined) view.userData = r.userData;

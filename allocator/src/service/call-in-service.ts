@@ -2,6 +2,10 @@ import type { DnisEntry } from '../../../api/src/index.ts';
 import {
   accessCodeSpace,
   bestMatch,
+  compareCriteria,
+  digits,
+  groupPrefix,
+  outcomeName,
   encodeRecord,
   generateAccessCode,
   isLive,
@@ -11,6 +15,8 @@ import {
   decodeRequest,
   type CallInRequest,
   type Discriminator,
+  type GuardLock,
+  type GuardState,
   type MatchCriterion,
   type MatchInput,
   type RandomSource,
@@ -20,6 +26,7 @@ import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
 import type { HistoryRecord, LiveView } from './live-view.ts';
+import type { MatchGuard } from './match-guard.ts';
 
 export interface CallInServiceDeps {
   store: CoordinationStore;
@@ -29,6 +36,8 @@ export interface CallInServiceDeps {
   now: () => number;
   newId: () => string;
   observer?: CallInObserver;
+  /** Failed-match limits; without it, failed matches are not limited. */
+  guard?: MatchGuard;
 }
 
 /** Hooks for metrics; the service imports no metrics library. */
@@ -37,12 +46,49 @@ export interface CallInObserver {
   exhausted(groupName: string): void;
   matched(groupName: string): void;
   noMatch(): void;
+  /** A failed guess was counted; whether it locked the number or the request it identified. */
+  matchFailed(lockedNumber: boolean, lockedRequest: boolean): void;
+  /** A match was refused because the number or the request is locked. */
+  matchLocked(scope: 'number' | 'request'): void;
   cancelled(groupName: string): void;
 }
 
 export interface CreateInput {
   callerNumber?: string;
+  callbackServiceId?: string;
   userData?: Record<string, unknown>;
+}
+
+export interface MatchResult {
+  request: CallInRequest;
+  matchedBy: MatchCriterion[];
+  /** The Designer-style branch name (domain/match.ts outcomeName). */
+  outcome: string;
+}
+
+export interface MatchCheck {
+  outcome: string;
+  matchedBy: MatchCriterion[];
+  notMatched: MatchCriterion[];
+  /** A match with these criteria would consume the request. */
+  consumable: boolean;
+  /** The request needs its access code: prompt for it. */
+  accessCodeRequired?: true;
+}
+
+interface Candidate {
+  request: CallInRequest;
+  /** The store revision; undefined when known only from this replica's view. */
+  revision: number | undefined;
+  matchedBy: MatchCriterion[];
+  notMatched: MatchCriterion[];
+  consumable: boolean;
+}
+
+interface Evaluation {
+  candidates: Candidate[];
+  best: Candidate | undefined;
+  guard: GuardState | undefined;
 }
 
 /** Which groups the caller may see; undefined means all. */
@@ -113,6 +159,7 @@ export class CallInService {
         if (entry.description) request.description = entry.description;
         if (accessCode !== undefined) request.accessCode = accessCode;
         if (callerNumber !== undefined) request.callerNumber = callerNumber;
+        if (input.callbackServiceId !== undefined) request.callbackServiceId = input.callbackServiceId;
         // The stored record carries userData; the view and the answer do not need it.
         const value = encodeRecord(
           input.userData !== undefined ? { ...request, userData: input.userData } : request,
@@ -145,62 +192,153 @@ export class CallInService {
   /**
    * Finds the live request an incoming call answers and consumes it: exactly one of two racing
    * matches wins (compare-and-set on the slot key's revision); the number is free again at once.
+   * A call that gives a caller number or access code and matches nothing counts against the
+   * failed-match limits; a locked number or request answers MATCH_LOCKED.
    */
-  async match(
-    input: MatchInput & { groupName?: string },
-    allowed: GroupFilter,
-  ): Promise<{ request: CallInRequest; matchedBy: MatchCriterion[] }> {
-    if (input.callerNumber === undefined && input.accessCode === undefined) {
-      throw new AllocatorError(
-        AllocatorCode.InvalidInput,
-        'give callerNumber, accessCode or both to match a call',
-        {
-          details: { field: 'callerNumber' },
-        },
-      );
-    }
-    const now = this.#d.now();
-    const inScope = (g: string) =>
-      (input.groupName === undefined || g === input.groupName) && (allowed?.(g) ?? true);
-    const keys = new Set<string>();
-    // Requests this replica knows about that could answer the call.
-    for (const { request } of this.#d.view.onNumber(input.dialledNumber)) {
-      if (inScope(request.groupName) && judgeMatch(request, input, now).matched) keys.add(request.key);
-    }
-    // The keys that would hold the request, straight from the store, in case the view lags.
-    for (const g of this.#d.groups.withNumber(input.dialledNumber)) {
-      if (!inScope(g)) continue;
-      keys.add(slotKey(g, input.dialledNumber, { kind: 'unique' }));
-      if (input.accessCode !== undefined)
-        keys.add(slotKey(g, input.dialledNumber, { kind: 'code', accessCode: input.accessCode }));
-      if (input.callerNumber !== undefined) {
-        keys.add(slotKey(g, input.dialledNumber, { kind: 'caller', callerNumber: input.callerNumber }));
-      }
-    }
-    const entries = await Promise.all(
-      [...keys].map((k) => this.#d.store.get(k).catch((err: unknown) => Promise.reject(storeFailure(err)))),
-    );
-    const candidates: Array<{ request: CallInRequest; matchedBy: MatchCriterion[]; revision: number }> = [];
-    for (const e of entries) {
-      const request = e && decodeRequest(e.value);
-      if (!e || !request || !inScope(request.groupName)) continue;
-      const verdict = judgeMatch(request, input, now);
-      if (verdict.matched) candidates.push({ request, matchedBy: verdict.matchedBy, revision: e.revision });
-    }
-    while (candidates.length > 0) {
-      const best = bestMatch(candidates);
+  async match(input: MatchInput & { groupName?: string }, allowed: GroupFilter): Promise<MatchResult> {
+    const found = await this.#evaluate(input, allowed);
+    let lostRace = false;
+    let locked: GuardLock | undefined;
+    const consumable = found.candidates.filter((c) => c.consumable);
+    while (consumable.length > 0) {
+      const best = bestMatch(consumable);
       if (!best) break;
-      candidates.splice(candidates.indexOf(best), 1);
-      if (await this.#end(best.request, best.revision, 'matched')) {
-        this.#d.observer?.matched(best.request.groupName);
-        return { request: best.request, matchedBy: best.matchedBy };
+      consumable.splice(consumable.indexOf(best), 1);
+      const lock = this.#d.guard?.lockOf(found.guard, best.request.id);
+      if (lock?.locked) {
+        locked ??= lock;
+        continue;
       }
+      if (best.revision !== undefined && (await this.#end(best.request, best.revision, 'matched'))) {
+        this.#d.observer?.matched(best.request.groupName);
+        return { request: best.request, matchedBy: best.matchedBy, outcome: outcomeName(best.matchedBy) };
+      }
+      lostRace = true;
     }
+    if (locked?.locked) throw matchLocked(locked, input.dialledNumber, this.#d.observer);
+    const report = found.best;
+    if (!lostRace) await this.#countFailure(input, found);
     this.#d.observer?.noMatch();
     throw new AllocatorError(
       AllocatorCode.NoMatch,
       `no live request on ${input.dialledNumber} matches this call`,
+      { details: { outcome: outcomeName(report?.matchedBy ?? []), ...criteriaDetails(report) } },
     );
+  }
+
+  /**
+   * Which criteria of an incoming call agree with the best live request on the dialled number, and
+   * whether a match would consume it, without consuming anything. A partial answer counts against
+   * the failed-match limits like a failed match.
+   */
+  async checkMatch(input: MatchInput & { groupName?: string }, allowed: GroupFilter): Promise<MatchCheck> {
+    const found = await this.#evaluate(input, allowed);
+    const best = found.best;
+    const consumable = best?.consumable === true;
+    if (best && consumable) {
+      const lock = this.#d.guard?.lockOf(found.guard, best.request.id);
+      if (lock?.locked) throw matchLocked(lock, input.dialledNumber, this.#d.observer);
+    } else {
+      await this.#countFailure(input, found);
+    }
+    return {
+      outcome: outcomeName(best?.matchedBy ?? []),
+      matchedBy: best?.matchedBy ?? [],
+      notMatched: best?.notMatched ?? [],
+      consumable,
+      ...(best && !consumable && best.request.accessCode !== undefined && input.accessCode === undefined
+        ? { accessCodeRequired: true }
+        : {}),
+    };
+  }
+
+  /**
+   * The live requests on the dialled number in scope, each compared with the call: from the store
+   * where the call names a slot key (or lists the number, for a call that gives the number alone),
+   * and from this replica's view for the partial answers.
+   */
+  async #evaluate(input: MatchInput & { groupName?: string }, allowed: GroupFilter): Promise<Evaluation> {
+    const now = this.#d.now();
+    const inScope = (g: string) =>
+      (input.groupName === undefined || g === input.groupName) && (allowed?.(g) ?? true);
+    const numberOnly = input.callerNumber === undefined && input.accessCode === undefined;
+    const groupsOnNumber = this.#d.groups.withNumber(input.dialledNumber).filter(inScope);
+
+    const keys = new Set<string>();
+    const fromView = new Map<string, CallInRequest>();
+    for (const { request } of this.#d.view.onNumber(input.dialledNumber)) {
+      if (!inScope(request.groupName) || !isLive(request, now)) continue;
+      fromView.set(request.key, request);
+      if (judgeMatch(request, input, now).matched) keys.add(request.key);
+    }
+    if (!numberOnly) {
+      // The keys that would hold the request, straight from the store, in case the view lags.
+      for (const g of groupsOnNumber) {
+        keys.add(slotKey(g, input.dialledNumber, { kind: 'unique' }));
+        if (input.accessCode !== undefined)
+          keys.add(slotKey(g, input.dialledNumber, { kind: 'code', accessCode: input.accessCode }));
+        if (input.callerNumber !== undefined)
+          keys.add(slotKey(g, input.dialledNumber, { kind: 'caller', callerNumber: input.callerNumber }));
+      }
+    }
+    const [guard, entries] = await Promise.all([
+      this.#d.guard?.read(input.dialledNumber).catch((err: unknown) => Promise.reject(storeFailure(err))),
+      numberOnly
+        ? Promise.all(
+            groupsOnNumber.map((g) => this.#d.store.list(`${groupPrefix(g)}${digits(input.dialledNumber)}.`)),
+          )
+            .then((lists) => lists.flat())
+            .catch((err: unknown) => Promise.reject(storeFailure(err)))
+        : Promise.all(
+            [...keys].map((k) =>
+              this.#d.store.get(k).catch((err: unknown) => Promise.reject(storeFailure(err))),
+            ),
+          ),
+    ]);
+    const lock = this.#d.guard?.lockOf(guard);
+    if (lock?.locked) throw matchLocked(lock, input.dialledNumber, this.#d.observer);
+
+    const stored = new Map<string, { request: CallInRequest; revision: number }>();
+    for (const e of entries) {
+      const request = e && decodeRequest(e.value);
+      if (e && request && inScope(request.groupName) && isLive(request, now))
+        stored.set(e.key, { request, revision: e.revision });
+    }
+    // A call that gives the number alone lists the number: the list is the truth, the view may lag.
+    if (numberOnly) fromView.clear();
+    const liveOnNumber = new Set([...fromView.keys(), ...stored.keys()]).size;
+    const candidates: Candidate[] = [];
+    const consider = (request: CallInRequest, revision: number | undefined) => {
+      const sole = request.uniqueDnis || (numberOnly && liveOnNumber === 1);
+      const { matchedBy, notMatched } = compareCriteria(request, input);
+      const consumable = judgeMatch(request, input, now, sole).matched;
+      candidates.push({ request, revision, matchedBy, notMatched, consumable });
+    };
+    for (const { request, revision } of stored.values()) consider(request, revision);
+    for (const [key, request] of fromView) if (!stored.has(key)) consider(request, undefined);
+    return { candidates, best: bestMatch(candidates), guard };
+  }
+
+  /** A failed guess: the call gave a caller number or access code and nothing it names matched. */
+  async #countFailure(input: MatchInput, found: Evaluation): Promise<void> {
+    const guard = this.#d.guard;
+    if (!guard || (input.callerNumber === undefined && input.accessCode === undefined)) return;
+    const best = found.best;
+    // The request the call identified without its access code: the number's only request, or the
+    // caller's own. Failures charged to it lock it once they reach the per-request limit.
+    const identified =
+      best &&
+      best.notMatched.includes('accessCode') &&
+      (best.request.uniqueDnis || best.matchedBy.includes('callerNumber'))
+        ? { id: best.request.id, expiresAtMs: best.request.expiresAtMs }
+        : undefined;
+    let result;
+    try {
+      result = await guard.recordFailure(input.dialledNumber, identified);
+    } catch (err) {
+      throw storeFailure(err);
+    }
+    this.#d.observer?.matchFailed(result?.lockedNumber ?? false, result?.lockedRequest ?? false);
   }
 
   /** A live request, or what became of it if this replica saw it end; REQUEST_NOT_FOUND otherwise. */
@@ -290,6 +428,26 @@ function unknownGroup(groupName: string): AllocatorError {
       details: { groupName },
     },
   );
+}
+
+function matchLocked(
+  lock: Extract<GuardLock, { locked: true }>,
+  dialledNumber: string,
+  observer: CallInObserver | undefined,
+): AllocatorError {
+  observer?.matchLocked(lock.scope);
+  const retryAfterSeconds = Math.max(1, Math.ceil(lock.retryAfterMs / 1000));
+  return new AllocatorError(
+    AllocatorCode.MatchLocked,
+    lock.scope === 'number'
+      ? `too many failed matches on ${dialledNumber}; matching on it is locked for ${retryAfterSeconds} s`
+      : 'too many failed matches for this request; it can no longer be matched (create a new one)',
+    { details: { scope: lock.scope, retryAfterSeconds } },
+  );
+}
+
+function criteriaDetails(c: { matchedBy: MatchCriterion[]; notMatched: MatchCriterion[] } | undefined) {
+  return { matchedBy: c?.matchedBy ?? [], notMatched: c?.notMatched ?? [] };
 }
 
 function notFound(id: string): AllocatorError {

@@ -55,6 +55,21 @@ export class MemoryStore implements CoordinationStore {
     return revision;
   }
 
+  async replace(key: string, value: Uint8Array, revision: number, ttlSeconds: number): Promise<number> {
+    this.#check();
+    const slot = this.#live(key);
+    if (!slot || slot.revision !== revision) {
+      throw new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, {
+        details: { key },
+      });
+    }
+    const next = ++this.#revision;
+    const copy = Uint8Array.from(value);
+    this.#slots.set(key, { value: copy, revision: next, expiresAtMs: this.#now() + ttlSeconds * 1000 });
+    this.#emit({ type: 'put', key, value: copy, revision: next });
+    return next;
+  }
+
   async get(key: string): Promise<StoreEntry | null> {
     this.#check();
     const slot = this.#live(key);

@@ -206,6 +206,27 @@ export class NatsStore implements CoordinationStore {
     return h;
   }
 
+  async replace(key: string, value: Uint8Array, revision: number, ttlSeconds: number): Promise<number> {
+    this.#failFastWhenDisconnected('replace');
+    const ttl = Math.max(MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
+    try {
+      return await this.#coalesced(() =>
+        this.#acks.publish(`${this.#subjectPrefix}${key}`, value, createHeaders(revision, ttl)),
+      );
+    } catch (err) {
+      const conflict = () =>
+        new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, { details: { key } });
+      if (isWrongLastSequence(err)) throw conflict();
+      if (err instanceof TimeoutError || isTimeout(err)) {
+        // Lost acknowledgement: the write may have landed. The key says.
+        const entry = await this.get(key);
+        if (entry && sameBytes(entry.value, value)) return entry.revision;
+        if (!entry || entry.revision !== revision) throw conflict();
+      }
+      throw this.#unavailable('replace', err);
+    }
+  }
+
   async get(key: string): Promise<StoreEntry | null> {
     const entry = await this.#rawGet(key);
     return entry && isLivePut(entry.operation, entry.value)

@@ -15,6 +15,11 @@ export interface CoordinationStore {
    * removed by the store itself. Returns the new revision. Throws `STORE_KEY_EXISTS` if the key is live.
    */
   create(key: string, value: Uint8Array, ttlSeconds: number): Promise<number>;
+  /**
+   * Writes `value` under `key` only if the key is still at `revision` (compare-and-set), with a new
+   * TTL. Returns the new revision. Throws `STORE_CONFLICT` when the key changed, or is gone.
+   */
+  replace(key: string, value: Uint8Array, revision: number, ttlSeconds: number): Promise<number>;
   /** The live value of `key`, or null when absent, removed or expired. */
   get(key: string): Promise<StoreEntry | null>;
   /**
