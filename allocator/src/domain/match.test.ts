@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallInRequest } from './call-in-request.ts';
-import { bestMatch, judgeMatch, type MatchInput } from './match.ts';
+import { bestMatch, compareCriteria, judgeMatch, outcomeName, type MatchInput } from './match.ts';
 
 describe('judgeMatch', () => {
   const now = 1_000_000;
@@ -104,5 +104,53 @@ describe('judgeMatch', () => {
     };
     expect(bestMatch([a, b].map((x) => ({ ...x, matchedBy: [...x.matchedBy] })))?.request.id).toBe('b');
     expect(bestMatch([a, b, c].map((x) => ({ ...x, matchedBy: [...x.matchedBy] })))?.request.id).toBe('c');
+  });
+});
+
+describe('compareCriteria and outcomeName', () => {
+  const now = 1_000_000;
+  const request: CallInRequest = {
+    id: 'r1',
+    groupName: 'g',
+    number: '+18005555555',
+    accessCode: '1234',
+    callerNumber: '+14155550123',
+    uniqueDnis: false,
+    createdAtMs: now - 1000,
+    expiresAtMs: now + 10_000,
+    key: 'k',
+  };
+  const rows: Array<[Omit<MatchInput, 'dialledNumber'>, string[], string[], string]> = [
+    [{}, ['dnis'], [], 'DNIS'],
+    [{ accessCode: '1234' }, ['dnis', 'accessCode'], [], 'DNIS_ACCESS_CODE'],
+    [{ accessCode: '9999' }, ['dnis'], ['accessCode'], 'DNIS'],
+    [{ callerNumber: '+14155550123' }, ['dnis', 'callerNumber'], [], 'DNIS_ANI'],
+    [
+      { callerNumber: '+14155550123', accessCode: '9999' },
+      ['dnis', 'callerNumber'],
+      ['accessCode'],
+      'DNIS_ANI',
+    ],
+    [
+      { callerNumber: '+14155550123', accessCode: '1234' },
+      ['dnis', 'accessCode', 'callerNumber'],
+      [],
+      'DNIS_ANI_ACCESS_CODE',
+    ],
+  ];
+  it.each(rows)('%j → %j, not %j: %s', (input, matchedBy, notMatched, outcome) => {
+    const c = compareCriteria(request, { dialledNumber: request.number, ...input });
+    expect(c).toEqual({ matchedBy, notMatched });
+    expect(outcomeName(c.matchedBy)).toBe(outcome);
+  });
+  it('names no agreeing request NOTHING', () => expect(outcomeName([])).toBe('NOTHING'));
+
+  it('matches a request without a code by the number alone only when it is the only one on the number', () => {
+    const shared = { ...request, accessCode: undefined };
+    const input = { dialledNumber: request.number };
+    expect(judgeMatch(shared, input, now, false)).toEqual({ matched: false, reason: 'not-identified' });
+    expect(judgeMatch(shared, input, now, true)).toEqual({ matched: true, matchedBy: ['dnis'] });
+    // A request with an access code needs it, however alone it is.
+    expect(judgeMatch(request, input, now, true)).toEqual({ matched: false, reason: 'not-identified' });
   });
 });

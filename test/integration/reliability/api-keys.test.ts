@@ -36,7 +36,7 @@ describe('an allocator with API keys, scoped to groups, logging at trace level',
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    return { status: res.status, body: (await res.json()) as Json };
+    return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
   };
 
   beforeAll(async () => {
@@ -86,7 +86,11 @@ describe('an allocator with API keys, scoped to groups, logging at trace level',
     const ges = await call('POST', '/engagement/v3/call-in/requests/create', APP_KEY, {
       groupName: 'theirs',
     });
-    expect([ges.status, ges.body.error.code]).toEqual([403, 'FORBIDDEN']);
+    expect([ges.status, ges.body.status.code, ges.headers.get('x-c2c-error-code')]).toEqual([
+      403,
+      403,
+      'FORBIDDEN',
+    ]);
     for (const route of ['/v1/groups/theirs/requests', '/v1/groups/theirs/history']) {
       expect((await call('GET', route, APP_KEY)).status).toBe(403);
     }
