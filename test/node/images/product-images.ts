@@ -4,11 +4,12 @@
 // every layer; only their configurations differ. The drift test (test/integration/images/) holds these
 // declarations against the Dockerfile.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
-import { buildLayer } from './layer.ts';
+import { buildLayer, type FileSpec } from './layer.ts';
+import { cacheKey, defaultImagesCacheDir, diskLayerCache, type LayerCache } from './layer-cache.ts';
 import { baseLayerFiles, findNodeRuntime, IMAGE_PATH_ENV } from './node-runtime.ts';
 import { writeOciArchive, type ImageConfig, type Layer, type WrittenImage } from './oci-image.ts';
 
@@ -56,6 +57,8 @@ export interface ProductImagesOptions {
   /** Default `click-to-call-in`. */
   readonly prefix?: string;
   readonly log?: (line: string) => void;
+  /** Default: layers kept in `defaultImagesCacheDir()`; `NO_LAYER_CACHE` builds everything. */
+  readonly cache?: LayerCache;
 }
 
 export interface ProductImages {
@@ -82,37 +85,57 @@ export async function buildProductImages(options: ProductImagesOptions): Promise
     return result;
   };
 
+  const cache = options.cache ?? diskLayerCache(defaultImagesCacheDir());
   const staging = await mkdtemp(join(tmpdir(), 'c2c-images-'));
   try {
     await mkdir(outDir, { recursive: true });
-    const [runtime, dist, nodeModules] = await allSettled([
-      timed('node runtime', () => findNodeRuntime(projectDir)),
-      timed('build stage (tsc)', () => compileDist(projectDir, join(staging, 'dist'))),
-      timed('runtime-deps stage (npm ci --omit=dev)', () =>
-        installProductionDependencies(projectDir, join(staging, 'deps')),
-      ),
-    ]);
+    const runtime = await findNodeRuntime(projectDir);
     if (!runtime.version.startsWith('24.'))
       throw new Error(`the node package holds Node.js ${runtime.version}, not 24`);
+    const cachedStep = async (
+      step: string,
+      kind: string,
+      key: Promise<string>,
+      build: () => Promise<Layer>,
+    ) => {
+      const started = performance.now();
+      const { layer, hit } = await cache.layer(kind, await key, build);
+      timings[step] = Math.round(performance.now() - started) / 1000;
+      log(`${step}${hit ? ' (cached)' : ''}: ${timings[step]} s`);
+      return layer;
+    };
 
-    const layers: Layer[] = await timed('layers', () =>
-      Promise.all([
+    const baseFiles = [...baseLayerFiles(runtime), { path: RUNTIME.workingDir, type: 'dir' } as const];
+    const layers = await allSettled([
+      cachedStep('base layer (Node.js ' + runtime.version + ')', 'base', filesKey(baseFiles), () =>
         buildLayer({
-          files: [...baseLayerFiles(runtime), { path: RUNTIME.workingDir, type: 'dir' }],
+          files: baseFiles,
           comment: `Node.js ${runtime.version} on the host's glibc, user 1000 node, WORKDIR ${RUNTIME.workingDir}`,
         }),
+      ),
+      cachedStep(
+        'runtime-deps stage (npm ci --omit=dev)',
+        'node-modules',
+        dependenciesKey(projectDir),
+        async () =>
+          buildLayer({
+            fromDir: await installProductionDependencies(projectDir, join(staging, 'deps')),
+            prefix: `${RUNTIME.workingDir}/node_modules`,
+            comment: 'COPY node_modules',
+          }),
+      ),
+      cachedStep('build stage (tsc)', 'dist', sourcesKey(projectDir), async () =>
         buildLayer({
-          fromDir: nodeModules,
-          prefix: `${RUNTIME.workingDir}/node_modules`,
-          comment: 'COPY node_modules',
+          fromDir: await compileDist(projectDir, join(staging, 'dist')),
+          prefix: `${RUNTIME.workingDir}/dist`,
+          comment: 'COPY dist',
         }),
-        buildLayer({ fromDir: dist, prefix: `${RUNTIME.workingDir}/dist`, comment: 'COPY dist' }),
-        buildLayer({
-          files: [{ path: `${RUNTIME.workingDir}/package.json`, fromPath: join(projectDir, 'package.json') }],
-          comment: 'COPY package.json',
-        }),
-      ]),
-    );
+      ),
+      buildLayer({
+        files: [{ path: `${RUNTIME.workingDir}/package.json`, fromPath: join(projectDir, 'package.json') }],
+        comment: 'COPY package.json',
+      }),
+    ]);
 
     const written = await timed('archives', () =>
       Promise.all(
@@ -138,6 +161,51 @@ export async function buildProductImages(options: ProductImagesOptions): Promise
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** The base layer's key: its declared files, and the size and mtime of each host file it copies. */
+async function filesKey(files: readonly FileSpec[]): Promise<string> {
+  const hostFiles = await Promise.all(
+    files.map(async (file) => {
+      if (file.fromPath === undefined) return '';
+      const info = await stat(file.fromPath);
+      return `${file.fromPath}:${info.size}:${info.mtimeMs}`;
+    }),
+  );
+  return cacheKey(JSON.stringify(files), ...hostFiles);
+}
+
+/** What `npm ci --omit=dev` installs depends on the lock file and the dependencies it was made from. */
+async function dependenciesKey(projectDir: string): Promise<string> {
+  const lock = await readFile(join(projectDir, 'package-lock.json'));
+  const manifest = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const { dependencies, optionalDependencies, overrides } = manifest;
+  return cacheKey(lock, JSON.stringify({ dependencies, optionalDependencies, overrides }), process.arch);
+}
+
+/** What tsc emits depends on the sources it compiles, the tsconfig files and the TypeScript version. */
+async function sourcesKey(projectDir: string): Promise<string> {
+  const parts: (string | Buffer)[] = [];
+  for (const file of ['tsconfig.json', 'tsconfig.build.json', 'node_modules/typescript/package.json']) {
+    parts.push(file, await readFile(join(projectDir, file)));
+  }
+  for (const dir of BUILD_SOURCES) {
+    for (const file of await listFiles(join(projectDir, dir))) {
+      parts.push(`${dir}/${file}`, await readFile(join(projectDir, dir, file)));
+    }
+  }
+  return cacheKey(...parts);
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .sort();
 }
 
 /** Like Promise.all, but waits for every step to end before it rejects, so that nothing still writes to the staging folder. */
