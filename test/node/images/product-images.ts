@@ -221,9 +221,18 @@ async function allSettled<T extends readonly unknown[]>(steps: {
 /** Stage 1: `tsc -p tsconfig.build.json`, into `outDir` instead of the project's dist/. */
 async function compileDist(projectDir: string, outDir: string): Promise<string> {
   const tsc = join(projectDir, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '-p', join(projectDir, 'tsconfig.build.json'), '--outDir', outDir], {
-    cwd: projectDir,
-  });
+  try {
+    await run(process.execPath, [tsc, '-p', join(projectDir, 'tsconfig.build.json'), '--outDir', outDir], {
+      cwd: projectDir,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    // tsc reports type errors on stdout; the Dockerfile's build stage fails on them too.
+    const { stdout = '' } = error as { stdout?: string };
+    throw new Error(`the build stage (tsc -p tsconfig.build.json) failed:\n${stdout.trim()}`, {
+      cause: error,
+    });
+  }
   return outDir;
 }
 
