@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import * as yaml from 'js-yaml';
+import { loadYamlDocuments, readInputFile } from '../../api/src/input.ts';
 import type { Logger } from '../../lib/src/index.ts';
 import { buildApp } from './app.ts';
 import { ApiKeyAuthenticator, parseApiKeys } from './auth.ts';
@@ -28,7 +28,9 @@ export interface Allocator {
 
 /** Wires the store, the group sources, the service and the HTTP app from a configuration. */
 export async function createAllocator(config: AllocatorConfig, log: Logger): Promise<Allocator> {
-  const keys = config.apiKeysFile ? parseApiKeys(yaml.load(await readFile(config.apiKeysFile, 'utf8'))) : [];
+  const keys = config.apiKeysFile
+    ? parseApiKeys(loadYamlDocuments(await readInputFile(config.apiKeysFile), config.apiKeysFile)[0])
+    : [];
   const auth = new ApiKeyAuthenticator(keys);
   if (auth.open && !isLoopback(config.host) && !config.insecureOpen) {
     throw new Error(

@@ -148,6 +148,68 @@ spec:
   });
 });
 
+describe('hostile input', () => {
+  const bombGroup = () =>
+    goodGroup
+      .replace('description: Claims', `description: *a8`)
+      .replace(
+        'apiVersion: clicktocall.dev/v1alpha1\n',
+        `apiVersion: clicktocall.dev/v1alpha1\nx-anchors:\n  a0: &a0 lol\n${Array.from(
+          { length: 8 },
+          (_, i) => `  a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]\n`,
+        ).join('')}`,
+      );
+
+  it('refuses a YAML alias bomb in validate within a second, with a short report that names the line', async () => {
+    const bomb = await file('hostile/bomb.yaml', bombGroup());
+    expect((await readFile(bomb, 'utf8')).length).toBeLessThan(1_000);
+    const started = performance.now();
+    const text = await run('validate', bomb);
+    const json = await run('validate', '-o', 'json', bomb);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(
+      /bomb\.yaml:line \d+: YAML aliases expand this file beyond 4194304 bytes.*\[YAML_EXPANSION\]/,
+    );
+    expect(json.code).toBe(1);
+    expect(json.stdout.length).toBeLessThan(2_000);
+    expect(JSON.parse(json.stdout).errors[0]).toMatchObject({ rule: 'YAML_EXPANSION', file: bomb });
+  });
+
+  it('refuses the bomb in import --into and export, writing nothing', async () => {
+    const bomb = await file('hostile/bomb-into.yaml', bombGroup());
+    const before = await readFile(bomb, 'utf8');
+    const csv = await file('hostile/pool.csv', 'number,description\n+18005555556,x\n');
+    const imported = await run('import', csv, '--into', bomb);
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toMatch(/YAML aliases expand/);
+    expect(await readFile(bomb, 'utf8')).toBe(before);
+    const exported = await run('export', bomb);
+    expect([exported.code, exported.stdout]).toEqual([1, '']);
+  });
+
+  it('refuses a file over the size limit and a Latin-1 file, naming the file and line', async () => {
+    const big = await file('hostile/big.yaml', `${goodGroup}# ${'x'.repeat(4 * 1024 * 1024)}\n`);
+    const tooBig = await run('validate', big);
+    expect([tooBig.code, tooBig.stdout]).toEqual([
+      1,
+      expect.stringMatching(/big\.yaml:: is \d+ bytes, over the 4194304-byte limit.*\[INPUT_TOO_LARGE\]/),
+    ]);
+    const latin1 = path.join(dir, 'hostile/latin1.csv');
+    await writeFile(latin1, Buffer.from('number,description\n+18005555556,Caf\xe9\n', 'latin1'));
+    const imported = await run('import', latin1, '--group', 'g');
+    expect(imported.code).toBe(1);
+    expect(imported.stderr).toMatch(/latin1\.csv:2: is not UTF-8: byte 0xe9/);
+    const latinYaml = path.join(dir, 'hostile/latin1.yaml');
+    await writeFile(latinYaml, Buffer.from(goodGroup.replace('Claims', 'R\xe9clamations'), 'latin1'));
+    const validated = await run('validate', latinYaml);
+    expect([validated.code, validated.stdout]).toEqual([
+      1,
+      expect.stringMatching(/latin1\.yaml:line 7: is not UTF-8.*\[INPUT_NOT_UTF8\]/),
+    ]);
+  });
+});
+
 describe('c2c import', () => {
   const csv = 'number,description\n+18005555554,Claims\n18005555555,Renewals\n';
 

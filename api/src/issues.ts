@@ -31,6 +31,10 @@ export const Rule = {
   CsvColumns: 'CSV_COLUMNS',
   CsvQuote: 'CSV_QUOTE',
   YamlSyntax: 'YAML_SYNTAX',
+  YamlExpansion: 'YAML_EXPANSION',
+  InputTooLarge: 'INPUT_TOO_LARGE',
+  InputNotUtf8: 'INPUT_NOT_UTF8',
+  InputUnreadable: 'INPUT_UNREADABLE',
   // Warnings: legal, but probably not what was meant.
   PoolTooBigForClientApply: 'POOL_TOO_BIG_FOR_CLIENT_APPLY',
   SmallUniquePool: 'SMALL_UNIQUE_POOL',

@@ -1,13 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import * as yaml from 'js-yaml';
 import {
   decodeGroupConfig,
   GroupConfigMap,
   resolveGroup,
   type ResolvedGroup,
 } from '../../../api/src/index.ts';
+import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../api/src/input.ts';
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
 import type { GroupRegistry } from './registry.ts';
 
@@ -51,11 +51,10 @@ export async function loadGroupsDir(dir: string): Promise<DirLoadResult> {
         if (depth < 4) await walk(full, depth + 1);
       } else if (/\.(ya?ml|json)$/i.test(name)) {
         try {
-          const text = await readFile(full, 'utf8');
-          for (const doc of yaml.loadAll(text))
+          for (const doc of loadYamlDocuments(await readInputFile(full), full))
             if (doc && typeof doc === 'object') docs.push({ file: full, doc: doc as Doc });
         } catch (err) {
-          problems.push(`${full}: cannot be read as YAML: ${errorMessage(err)}`);
+          problems.push(err instanceof InputError ? err.message : `${full}: ${errorMessage(err)}`);
         }
       }
     }
@@ -66,7 +65,10 @@ export async function loadGroupsDir(dir: string): Promise<DirLoadResult> {
     try {
       const data: Record<string, string> = {};
       for (const key of [GroupConfigMap.settingsKey, GroupConfigMap.poolKey]) {
-        const text = await readFile(path.join(d, key), 'utf8').catch(() => undefined);
+        const text = await readInputFile(path.join(d, key)).catch((err: unknown) => {
+          if (err instanceof InputError && err.code === InputCode.Unreadable) return undefined;
+          throw err;
+        });
         if (text !== undefined) data[key] = text;
       }
       groups.set(`file:${d}`, decodeGroupConfig(data));

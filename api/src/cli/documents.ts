@@ -1,8 +1,8 @@
 /** Reading YAML files of Kubernetes objects, finding groups and the ConfigMaps their pools come from. */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { loadAll } from 'js-yaml';
 import { GROUP_API } from '../index.ts';
+import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../input.ts';
 import { Rule, type Issue } from '../issues.ts';
 import { isObject } from '../validate.ts';
 
@@ -54,35 +54,48 @@ export async function yamlFiles(paths: string[]): Promise<string[]> {
   return [...new Set(out)].sort();
 }
 
-/** Parses a multi-document YAML file; a syntax error becomes an issue naming the line. */
+/**
+ * Parses a multi-document YAML file; a syntax error, an alias expansion over the limit, a file over
+ * the size limit or one that is not UTF-8 becomes an issue naming the line.
+ */
 export function parseYaml(file: string, text: string): { documents: YamlDocument[]; errors: Issue[] } {
   try {
-    const values = loadAll(text);
     const documents: YamlDocument[] = [];
-    values.forEach((value, i) => {
+    loadYamlDocuments(text, file).forEach((value, i) => {
       if (value !== null && value !== undefined) documents.push({ file, index: i + 1, value });
     });
     return { documents, errors: [] };
   } catch (err) {
-    const e = err as { message?: string; mark?: { line?: number } };
-    const line = typeof e.mark?.line === 'number' ? e.mark.line + 1 : undefined;
-    const reason = (e.message ?? String(err)).split('\n')[0] ?? 'not valid YAML';
-    return {
-      documents: [],
-      errors: [
-        {
-          path: line === undefined ? file : `${file}:${line}`,
-          rule: Rule.YamlSyntax,
-          message: `not valid YAML: ${reason}`,
-          ...(line === undefined ? {} : { line }),
-        },
-      ],
-    };
+    return { documents: [], errors: [inputIssue(err, file)] };
   }
 }
 
 export async function readYamlFile(file: string): Promise<{ documents: YamlDocument[]; errors: Issue[] }> {
-  return parseYaml(file, await readFile(file, 'utf8'));
+  let text: string;
+  try {
+    text = await readInputFile(file);
+  } catch (err) {
+    return { documents: [], errors: [inputIssue(err, file)] };
+  }
+  return parseYaml(file, text);
+}
+
+const ruleOf: Record<InputCode, string> = {
+  [InputCode.YamlSyntax]: Rule.YamlSyntax,
+  [InputCode.YamlExpansion]: Rule.YamlExpansion,
+  [InputCode.TooLarge]: Rule.InputTooLarge,
+  [InputCode.NotUtf8]: Rule.InputNotUtf8,
+  [InputCode.Unreadable]: Rule.InputUnreadable,
+};
+
+function inputIssue(err: unknown, file: string): Issue {
+  if (!(err instanceof InputError)) throw err;
+  return {
+    path: err.line === undefined ? file : `${file}:${err.line}`,
+    rule: ruleOf[err.code],
+    message: err.reason,
+    ...(err.line === undefined ? {} : { line: err.line }),
+  };
 }
 
 /** Name of the ConfigMap that, with its key, a group's dnisPoolFrom points at. */

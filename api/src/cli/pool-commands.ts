@@ -1,5 +1,5 @@
 /** `c2c import` (CSV → group YAML, or into an existing file) and `c2c export` (group → CSV). */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dump } from 'js-yaml';
 import {
   GROUP_API,
@@ -12,6 +12,7 @@ import {
   type DnisEntry,
 } from '../index.ts';
 import { CLIENT_APPLY_SAFE_BYTES } from '../validate.ts';
+import { InputError, readInputFile } from '../input.ts';
 import {
   isConfigMap,
   isGroup,
@@ -110,9 +111,10 @@ async function writeOut(io: Io, file: string | undefined, text: string): Promise
 
 async function readText(file: string, what: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readInputFile(file);
   } catch (err) {
-    throw new CommandError(`cannot read ${what} ${file}: ${(err as { code?: string }).code ?? String(err)}`);
+    if (err instanceof InputError) throw new CommandError(`${what} ${err.message}`);
+    throw err;
   }
 }
 
