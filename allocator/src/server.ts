@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { loadYamlDocuments, readInputFile } from '../../api/src/input.ts';
+import { loadYamlDocuments, readInputFile } from '../../lib/src/input.ts';
 import type { Logger } from '../../lib/src/index.ts';
 import { buildApp } from './app.ts';
 import { ApiKeyAuthenticator, parseApiKeys } from './auth.ts';

@@ -7,7 +7,7 @@ import {
   resolveGroup,
   type ResolvedGroup,
 } from '../../../api/src/index.ts';
-import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../api/src/input.ts';
+import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../lib/src/input.ts';
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
 import type { GroupRegistry } from './registry.ts';
 

@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GROUP_API } from '../index.ts';
-import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../input.ts';
+import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../lib/src/input.ts';
 import { Rule, type Issue } from '../issues.ts';
 import { isObject } from '../validate.ts';
 
