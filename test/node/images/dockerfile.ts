@@ -116,34 +116,35 @@ export function resolveStage(dockerfile: Dockerfile, target: string): ResolvedSt
     if (chain.includes(stage)) throw new Error(`Dockerfile: stage ${target} inherits from itself`);
     chain.unshift(stage);
   }
-  if (chain.length === 0) throw new Error(`Dockerfile: no stage named ${target}`);
-  const resolved = {
-    chain: chain.map((stage) => stage.name ?? String(stage.index)),
-    baseImage: chain[0]!.from,
-    env: {} as Record<string, string>,
-    labels: {} as Record<string, string>,
-    expose: [] as string[],
-    copies: [] as DockerCopy[],
-  } as { -readonly [K in keyof ResolvedStage]: ResolvedStage[K] } & {
-    env: Record<string, string>;
-    labels: Record<string, string>;
-    expose: string[];
-    copies: DockerCopy[];
-  };
+  const [first] = chain;
+  if (!first) throw new Error(`Dockerfile: no stage named ${target}`);
+  const expose: string[] = [];
+  let workdir: string | undefined;
+  let user: string | undefined;
+  let entrypoint: readonly string[] | undefined;
+  let cmd: readonly string[] | undefined;
   for (const stage of chain) {
-    Object.assign(resolved.env, stage.env);
-    Object.assign(resolved.labels, stage.labels);
-    for (const port of stage.expose) if (!resolved.expose.includes(port)) resolved.expose.push(port);
-    resolved.copies.push(...stage.copies);
-    if (stage.workdir !== undefined) resolved.workdir = stage.workdir;
-    if (stage.user !== undefined) resolved.user = stage.user;
+    for (const port of stage.expose) if (!expose.includes(port)) expose.push(port);
+    workdir = stage.workdir ?? workdir;
+    user = stage.user ?? user;
     if (stage.entrypoint !== undefined) {
-      resolved.entrypoint = stage.entrypoint;
-      delete resolved.cmd; // a new ENTRYPOINT resets an inherited CMD, as Docker does
+      entrypoint = stage.entrypoint;
+      cmd = undefined; // a new ENTRYPOINT resets an inherited CMD, as Docker does
     }
-    if (stage.cmd !== undefined) resolved.cmd = stage.cmd;
+    cmd = stage.cmd ?? cmd;
   }
-  return resolved;
+  return {
+    chain: chain.map((stage) => stage.name ?? String(stage.index)),
+    baseImage: first.from,
+    env: Object.assign({}, ...chain.map((stage) => stage.env)) as Record<string, string>,
+    labels: Object.assign({}, ...chain.map((stage) => stage.labels)) as Record<string, string>,
+    expose,
+    copies: chain.flatMap((stage) => stage.copies),
+    ...(workdir === undefined ? {} : { workdir }),
+    ...(user === undefined ? {} : { user }),
+    ...(entrypoint === undefined ? {} : { entrypoint }),
+    ...(cmd === undefined ? {} : { cmd }),
+  };
 }
 
 export function findStage(dockerfile: Dockerfile, nameOrIndex: string): DockerStage | undefined {
@@ -235,7 +236,7 @@ function execForm(args: string): string[] {
   return ['/bin/sh', '-c', args];
 }
 
-/** `k=v k2="v 2"`, or the old `k v w` form of one pair; values see earlier ENV variables. */
+/** `k=v k2="v 2"`, or the old `k v w` form of one pair; values see the ENV of earlier instructions only, as in Docker. */
 function keyValues(args: string, env: Readonly<Record<string, string>>): Record<string, string> {
   const words = shellWords(args);
   if (words[0] && !words[0].includes('=')) {
@@ -245,7 +246,7 @@ function keyValues(args: string, env: Readonly<Record<string, string>>): Record<
   const values: Record<string, string> = {};
   for (const word of words) {
     const [key, value = ''] = splitAssignment(word);
-    values[key] = substitute(value, { ...env, ...values });
+    values[key] = substitute(value, env);
   }
   return values;
 }

@@ -4,7 +4,7 @@
 // means they agree.
 import { isDeepStrictEqual } from 'node:util';
 import { posix } from 'node:path';
-import { copiedPaths, findStage, parseDockerfile, resolveStage } from './dockerfile.ts';
+import { copiedPaths, findStage, parseDockerfile, resolveStage, type Dockerfile } from './dockerfile.ts';
 import type { ArchivedImage } from './oci-archive-reader.ts';
 import { BUILD_SOURCES, RUNTIME } from './product-images.ts';
 
@@ -69,15 +69,15 @@ export function imageDrift(inputs: DriftInputs): string[] {
   const inWorkdir = [...files.keys()].filter((path) => posix.dirname(path) === workdir).sort();
   expectSame(`files in ${workdir}`, copied.map(({ path }) => path).sort(), inWorkdir);
 
-  problems.push(...dependencyDrift(inputs, workdir));
+  problems.push(...dependencyDrift(inputs, dockerfile, workdir));
   problems.push(...buildStageDrift(inputs, dockerfile, stage.copies));
   return problems;
 }
 
 /** The runtime-deps stage installs production dependencies only; so must the offline build. */
-function dependencyDrift(inputs: DriftInputs, workdir: string): string[] {
+function dependencyDrift(inputs: DriftInputs, dockerfile: Dockerfile, workdir: string): string[] {
   const problems: string[] = [];
-  const depsStage = findStage(parseDockerfile(inputs.dockerfile), 'runtime-deps');
+  const depsStage = findStage(dockerfile, 'runtime-deps');
   if (!depsStage?.runs.some((run) => /\bnpm ci\b/.test(run) && run.includes('--omit=dev'))) {
     problems.push('the runtime-deps stage no longer runs npm ci --omit=dev');
   }
@@ -97,7 +97,7 @@ function dependencyDrift(inputs: DriftInputs, workdir: string): string[] {
 /** The build stage must copy every source folder that tsc compiles, which the offline build compiles too. */
 function buildStageDrift(
   inputs: DriftInputs,
-  dockerfile: ReturnType<typeof parseDockerfile>,
+  dockerfile: Dockerfile,
   runtimeCopies: readonly { from?: string }[],
 ): string[] {
   const problems: string[] = [];
