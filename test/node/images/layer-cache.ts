@@ -1,6 +1,6 @@
 // Built layers kept on disk between builds, by a key made from everything the layer is built from, so that
 // a warm build skips `npm ci` and the gzip of the Node.js binary. A few entries of each kind are kept.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -43,10 +43,12 @@ export function diskLayerCache(dir: string): LayerCache {
       const layer = await build();
       await mkdir(layersDir, { recursive: true });
       const { blob, ...meta } = layer;
-      await writeFile(`${base}.tar.gz.partial`, blob);
-      await writeFile(`${base}.json.partial`, JSON.stringify(meta));
-      await rename(`${base}.tar.gz.partial`, `${base}.tar.gz`);
-      await rename(`${base}.json.partial`, `${base}.json`);
+      // Unique partial names: two builds at once each write their own, and the last rename wins.
+      const partial = `${process.pid}-${randomBytes(4).toString('hex')}.partial`;
+      await writeFile(`${base}.tar.gz.${partial}`, blob);
+      await writeFile(`${base}.json.${partial}`, JSON.stringify(meta));
+      await rename(`${base}.tar.gz.${partial}`, `${base}.tar.gz`);
+      await rename(`${base}.json.${partial}`, `${base}.json`);
       await prune(layersDir, kind);
       return { layer, hit: false };
     },

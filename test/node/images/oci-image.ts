@@ -2,6 +2,7 @@
 // 1.6 and later) and `docker load` read. The manifest's `io.containerd.image.name` annotation carries the
 // full normalized name (containerd names the image by it), `org.opencontainers.image.ref.name` the tag
 // (as the OCI layout spec has it), and a Docker `manifest.json` is added for `docker load`.
+import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { buildLayer, isBuiltLayer, LAYER_MTIME, sha256, type Layer, type LayerSpec } from './layer.ts';
 import { TAR_END, tarHeader, tarPadding } from './tar.ts';
@@ -195,7 +196,7 @@ function json(value: unknown): Buffer {
 
 /** Writes the entries (null content: a directory) as a tar file, atomically; returns its size. */
 async function writeTarFile(outPath: string, entries: readonly [string, Buffer | null][]): Promise<number> {
-  const partial = `${outPath}.partial`;
+  const partial = `${outPath}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
   const file = await open(partial, 'w');
   let size = 0;
   try {
