@@ -92,7 +92,38 @@ export interface ControlPlaneOptions {
   controllerManager?: boolean;
   /** Extra kube-apiserver flags, after (and so overriding) the defaults, e.g. `--watch-cache=false`. */
   apiServerArgs?: string[];
+  /**
+   * Serve a node (the test node in test/node): kube-apiserver listens on this address as well as
+   * it is advertised there (the `kubernetes` Service's endpoint), the ServiceAccount admission plugin
+   * is on, and kube-controller-manager runs the controllers that Deployments, StatefulSets and
+   * Services need, plus kube-scheduler.
+   */
+  node?: { address: string; serviceClusterIpRange: string; serviceIp: string };
 }
+
+/** Controllers a workload needs, for a control plane with a node (see ControlPlaneOptions.node). */
+const NODE_CONTROLLERS = [
+  'garbage-collector-controller',
+  'namespace-controller',
+  'clusterrole-aggregation-controller',
+  'deployment-controller',
+  'replicaset-controller',
+  'statefulset-controller',
+  'endpoints-controller',
+  'endpointslice-controller',
+  'endpointslice-mirroring-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'root-ca-certificate-publisher-controller',
+  'disruption-controller',
+  'horizontal-pod-autoscaler-controller',
+  'pod-garbage-collector-controller',
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
+  'service-cidr-controller',
+  'ttl-after-finished-controller',
+  'job-controller',
+];
 
 /**
  * etcd + kube-apiserver + kube-controller-manager on loopback, configured the way controller-runtime's
@@ -106,6 +137,7 @@ export class ControlPlane {
   #processes: ManagedProcess[] = [];
   #info: ControlPlaneInfo | undefined;
   #apiserver: { bin: string; args: string[]; tls: ClientTls } | undefined;
+  #ca: KeyPairPem | undefined;
 
   constructor(dir: string, logDir: string, options: ControlPlaneOptions = {}) {
     this.#dir = dir;
@@ -119,6 +151,7 @@ export class ControlPlane {
   }
 
   async start(): Promise<ControlPlaneInfo> {
+    const node = this.#options.node;
     const etcdBin = resolveTool('etcd');
     const apiserverBin = resolveTool('kube-apiserver');
     const certDir = path.join(this.#dir, 'pki');
@@ -128,8 +161,14 @@ export class ControlPlane {
     const ca = createCertificateAuthority('c2c-harness-ca');
     const serving = issueCertificate(ca, {
       commonName: 'kube-apiserver',
-      dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-      ipAddresses: ['127.0.0.1'],
+      dnsNames: [
+        'localhost',
+        'kubernetes',
+        'kubernetes.default',
+        'kubernetes.default.svc',
+        'kubernetes.default.svc.cluster.local',
+      ],
+      ipAddresses: ['127.0.0.1', ...(node ? [node.address, node.serviceIp] : [])],
       usage: 'server',
     });
     const admin = issueCertificate(ca, {
@@ -137,9 +176,17 @@ export class ControlPlane {
       organizations: ['system:masters'],
       usage: 'client',
     });
+    const kubeletClient = issueCertificate(ca, {
+      commonName: 'kube-apiserver-kubelet-client',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
+    this.#ca = ca;
     const serviceAccountKey = createSigningKeyPair();
     const file = (name: string) => path.join(certDir, name);
     await Promise.all([
+      writeFile(file('apiserver-kubelet-client.crt'), kubeletClient.certPem),
+      writeFile(file('apiserver-kubelet-client.key'), kubeletClient.keyPem, { mode: 0o600 }),
       writeFile(file('ca.crt'), ca.certPem),
       writeFile(file('apiserver.crt'), serving.certPem),
       writeFile(file('apiserver.key'), serving.keyPem, { mode: 0o600 }),
@@ -183,14 +230,29 @@ export class ControlPlane {
       `--service-account-signing-key-file=${file('sa.key')}`,
       `--service-account-issuer=${server}/`,
       `--secure-port=${apiserverPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      '--service-cluster-ip-range=10.0.0.0/24',
+      ...(node
+        ? [
+            '--bind-address=0.0.0.0',
+            `--advertise-address=${node.address}`,
+            `--service-cluster-ip-range=${node.serviceClusterIpRange}`,
+            '--authorization-mode=Node,RBAC',
+            '--enable-admission-plugins=NodeRestriction',
+            '--api-audiences=https://kubernetes.default.svc.cluster.local',
+            `--kubelet-certificate-authority=${file('ca.crt')}`,
+            `--kubelet-client-certificate=${file('apiserver-kubelet-client.crt')}`,
+            `--kubelet-client-key=${file('apiserver-kubelet-client.key')}`,
+            '--kubelet-preferred-address-types=InternalIP',
+          ]
+        : [
+            '--bind-address=127.0.0.1',
+            '--advertise-address=127.0.0.1',
+            '--service-cluster-ip-range=10.0.0.0/24',
+            '--authorization-mode=RBAC',
+            '--disable-admission-plugins=ServiceAccount',
+            '--endpoint-reconciler-type=none',
+          ]),
       '--allow-privileged=true',
-      '--authorization-mode=RBAC',
-      '--disable-admission-plugins=ServiceAccount',
       '--enable-priority-and-fairness=false',
-      '--endpoint-reconciler-type=none',
       '--v=1',
       ...(this.#options.apiServerArgs ?? []),
     ];
@@ -216,6 +278,7 @@ export class ControlPlane {
       mode: 0o600,
     });
     if (this.#options.controllerManager !== false) await this.#startControllerManager(kubeconfigPath);
+    if (node) await this.#startScheduler(kubeconfigPath);
 
     this.#info = {
       server,
@@ -259,7 +322,14 @@ export class ControlPlane {
         `--kubeconfig=${kubeconfigPath}`,
         `--authentication-kubeconfig=${kubeconfigPath}`,
         `--authorization-kubeconfig=${kubeconfigPath}`,
-        '--controllers=garbagecollector,namespace,clusterrole-aggregation',
+        `--controllers=${(this.#options.node ? NODE_CONTROLLERS : ['garbagecollector', 'namespace', 'clusterrole-aggregation']).join(',')}`,
+        ...(this.#options.node
+          ? [
+              `--service-account-private-key-file=${path.join(this.#dir, 'pki', 'sa.key')}`,
+              `--root-ca-file=${path.join(this.#dir, 'pki', 'ca.crt')}`,
+              `--service-cluster-ip-range=${this.#options.node.serviceClusterIpRange}`,
+            ]
+          : []),
         '--leader-elect=false',
         '--bind-address=127.0.0.1',
         `--secure-port=${controllerManagerPort}`,
@@ -276,6 +346,40 @@ export class ControlPlane {
       () => insecureHealthz(controllerManagerPort),
       [controllerManager],
     );
+  }
+
+  async #startScheduler(kubeconfigPath: string): Promise<void> {
+    const port = await freePort();
+    const scheduler = new ManagedProcess(
+      'kube-scheduler',
+      resolveTool('kube-scheduler'),
+      [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${port}`,
+        '--v=1',
+      ],
+      this.#logDir,
+    );
+    this.#processes.push(scheduler);
+    await pollUntil('kube-scheduler /healthz', 60_000, () => insecureHealthz(port), [scheduler]);
+  }
+
+  /**
+   * A certificate signed by this control plane's CA (which the API server trusts for client
+   * certificates), e.g. a kubelet's client and serving certificates.
+   */
+  issue(request: Parameters<typeof issueCertificate>[1]): KeyPairPem {
+    if (!this.#ca) throw new Error('control plane not started');
+    return issueCertificate(this.#ca, request);
+  }
+
+  /** A kubeconfig for `user` (a certificate from `issue`), pointed at `server` (default: this one). */
+  kubeconfigFor(user: KeyPairPem, userName: string, server = this.info.server): string {
+    return kubeconfigYaml(server, this.info.caCertPem, user, userName);
   }
 
   /** Stops every process, newest first; resolves when all have exited. */

@@ -3,7 +3,17 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 
 export type ToolName =
-  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'helm' | 'nats-server' | 'kind';
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubelet'
+  | 'kube-proxy'
+  | 'coredns'
+  | 'kubectl'
+  | 'helm'
+  | 'nats-server'
+  | 'kind';
 
 /** Where `npm run tools` (test/tools/build-tools.sh) puts what it builds. */
 export function toolsBinDir(env: NodeJS.ProcessEnv = process.env): string {
