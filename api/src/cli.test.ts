@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
@@ -65,8 +65,8 @@ describe('c2c validate', () => {
     const result = await run('validate', bad);
     expect(result.code).toBe(1);
     expect(result.stdout.split('\n').filter(Boolean)).toEqual([
-      `${bad}:2:spec.dnisPool[1].number: number must be text, but is the number 18005555554; put it in quotes, e.g. "18005555554" [SCHEMA_TYPE]`,
-      `${bad}:2:spec.expirySeconds: expirySeconds is 1801; it must be from 10 to 1800 seconds [EXPIRY_RANGE]`,
+      `${bad}:2:spec.dnisPool[1].number (line 12): number must be text, but is the number 18005555554; put it in quotes, e.g. "18005555554" [SCHEMA_TYPE]`,
+      `${bad}:2:spec.expirySeconds (line 13): expirySeconds is 1801; it must be from 10 to 1800 seconds [EXPIRY_RANGE]`,
     ]);
   });
 
@@ -92,6 +92,7 @@ describe('c2c validate', () => {
       '2 spec.dnisPool[1].number SCHEMA_TYPE',
       '2 spec.expirySeconds EXPIRY_RANGE',
     ]);
+    expect(report.errors.map((e) => (e as { yamlLine?: number }).yamlLine)).toEqual([12, 13]);
   });
 
   it('reports YAML syntax errors with their line', async () => {
@@ -134,7 +135,7 @@ spec:
     expect(await run('validate', '--nope', 'x')).toMatchObject({ code: 2 });
     const missing = await run('validate', path.join(dir, 'missing.yaml'));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^c2c: cannot read .*missing\.yaml: ENOENT\n$/);
+    expect(missing.stdout).toMatch(/^\/.*missing\.yaml:: cannot be read \(ENOENT\) \[INPUT_UNREADABLE\]\n$/);
     expect(await run('frobnicate')).toMatchObject({
       code: 2,
       stderr: 'c2c: unknown command "frobnicate"; the commands are validate, import and export\n',
@@ -145,6 +146,47 @@ spec:
     const result = await run(command, '--help');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^Usage: c2c ${command} `));
+  });
+});
+
+describe('c2c validate on folders and odd files', () => {
+  it('always writes JSON with -o json, a missing path among the findings, and checks the other paths', async () => {
+    const ok = await file('json-always/ok.yaml', goodGroup);
+    const result = await run('validate', '-o', 'json', path.join(dir, 'json-always/missing.yaml'), ok);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ files: 1, groups: 1 });
+    expect(report.errors).toEqual([
+      expect.objectContaining({ rule: 'INPUT_UNREADABLE', message: 'cannot be read (ENOENT)' }),
+    ]);
+  });
+
+  it('reports a file that holds no group: an error when named, a warning when found in a folder', async () => {
+    const random = await file('nogroup/random.yaml', 'just: some\nyaml: true\n');
+    await file('nogroup/ok.yaml', goodGroup);
+    const named = await run('validate', random);
+    expect([named.code, named.stdout]).toEqual([
+      1,
+      `${random}:: holds no ClickToCallInGroup (nor a ConfigMap) [NO_GROUP]\n`,
+    ]);
+    const folder = await run('validate', path.join(dir, 'nogroup'));
+    expect([folder.code, folder.stdout]).toEqual([
+      0,
+      `${random}:: warning: holds no ClickToCallInGroup (nor a ConfigMap) [NO_GROUP]\n`,
+    ]);
+  });
+
+  it('follows symlinks as the allocator does, so a link to an invalid group fails validation', async () => {
+    await file('links/ok.yaml', goodGroup);
+    const target = await file('elsewhere/bad.yaml', badGroup);
+    await symlink(target, path.join(dir, 'links/linked.yaml'));
+    await symlink(path.join(dir, 'links'), path.join(dir, 'links/loop'));
+    const result = await run('validate', path.join(dir, 'links'));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`${path.join(dir, 'links/linked.yaml')}:2:spec.expirySeconds (line 13)`);
+    expect(result.stdout).toMatch(
+      /links\/loop:: warning: is a symlink loop back to .*; not followed \[FOLDER_SKIPPED\]/,
+    );
   });
 });
 

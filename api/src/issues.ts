@@ -35,6 +35,8 @@ export const Rule = {
   InputTooLarge: 'INPUT_TOO_LARGE',
   InputNotUtf8: 'INPUT_NOT_UTF8',
   InputUnreadable: 'INPUT_UNREADABLE',
+  NoGroup: 'NO_GROUP',
+  FolderSkipped: 'FOLDER_SKIPPED',
   // Warnings: legal, but probably not what was meant.
   PoolTooBigForClientApply: 'POOL_TOO_BIG_FOR_CLIENT_APPLY',
   SmallUniquePool: 'SMALL_UNIQUE_POOL',

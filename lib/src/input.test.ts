@@ -7,6 +7,7 @@ import {
   firstInvalidUtf8,
   InputCode,
   loadYamlDocuments,
+  loadYamlWithLines,
   MAX_INPUT_BYTES,
   readInputFile,
 } from './input.ts';
@@ -94,5 +95,29 @@ describe('readInputFile', () => {
     await expect(readInputFile(path.join(dir, 'nope.yaml'))).rejects.toThrow(
       /nope\.yaml: cannot be read \(ENOENT\)/,
     );
+  });
+});
+
+describe('loadYamlWithLines', () => {
+  it('gives the line of every value by its path, per document', () => {
+    const text = `apiVersion: v1
+kind: ClickToCallInGroup
+spec:
+  dnisPool:
+    - { number: '+18005555554', description: Claims }
+    - number: 18005555555
+      description: Renewals
+  expirySeconds: 1801
+---
+spec: { groupName: "x" }
+`;
+    const { documents, lines } = loadYamlWithLines(text, 'f.yaml');
+    expect(documents).toHaveLength(2);
+    expect(lines[0]?.get('spec.dnisPool[0].number')).toBe(5);
+    expect(lines[0]?.get('spec.dnisPool[1].number')).toBe(6);
+    expect(lines[0]?.get('spec.dnisPool[1].description')).toBe(7);
+    expect(lines[0]?.get('spec.expirySeconds')).toBe(8);
+    expect(lines[0]?.get('spec.dnisPool')).toBe(5);
+    expect(lines[1]?.get('spec.groupName')).toBe(10);
   });
 });

@@ -121,6 +121,27 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
  * document, before any value is built. Errors name the file and line.
  */
 export function loadYamlDocuments(text: string, file: string, maxExpanded = MAX_EXPANDED_YAML): unknown[] {
+  return loadYaml(text, file, maxExpanded).documents;
+}
+
+/**
+ * Like {@link loadYamlDocuments}, and for each document the line of every value by its path
+ * (`spec.dnisPool[41].number`), so that errors about a field can name its line.
+ */
+export function loadYamlWithLines(
+  text: string,
+  file: string,
+  maxExpanded = MAX_EXPANDED_YAML,
+): { documents: unknown[]; lines: Array<Map<string, number>> } {
+  const { documents, events } = loadYaml(text, file, maxExpanded);
+  return { documents, lines: pathLines(events, text) };
+}
+
+function loadYaml(
+  text: string,
+  file: string,
+  maxExpanded: number,
+): { documents: unknown[]; events: Event[] } {
   let events: Event[];
   try {
     events = parseEvents(text, { filename: file });
@@ -129,10 +150,76 @@ export function loadYamlDocuments(text: string, file: string, maxExpanded = MAX_
   }
   checkExpansion(events, text, file, maxExpanded);
   try {
-    return constructFromEvents(events, { source: text, filename: file, maxAliases: MAX_YAML_ALIASES });
+    const documents = constructFromEvents(events, {
+      source: text,
+      filename: file,
+      maxAliases: MAX_YAML_ALIASES,
+    });
+    return { documents, events };
   } catch (err) {
     throw yamlSyntax(err, file);
   }
+}
+
+/** The line of each value of each document, by its path in the issue format (`a.b[2].c`). */
+function pathLines(events: Event[], text: string): Array<Map<string, number>> {
+  const out: Array<Map<string, number>> = [];
+  const newlines: number[] = [];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) newlines.push(i);
+  const lineOf = (offset: number) => {
+    let lo = 0;
+    let hi = newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((newlines[mid] as number) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+  interface Frame {
+    kind: 'map' | 'seq';
+    path: string;
+    index: number;
+    /** In a map: the key just read, waiting for its value. */
+    key: string | undefined;
+  }
+  let lines = new Map<string, number>();
+  const stack: Frame[] = [];
+  const childPath = (f: Frame | undefined): string | undefined => {
+    if (!f) return '';
+    if (f.kind === 'seq') return `${f.path}[${f.index++}]`;
+    const key = f.key;
+    f.key = undefined;
+    return key === undefined ? undefined : f.path === '' ? key : `${f.path}.${key}`;
+  };
+  /** A value at `offset`: in a map it is a key when no key is waiting. Returns its path, if a value. */
+  const value = (offset: number, scalar: string | undefined): string | undefined => {
+    const top = stack[stack.length - 1];
+    if (top?.kind === 'map' && top.key === undefined) {
+      top.key = scalar ?? '?';
+      return undefined;
+    }
+    const p = childPath(top);
+    if (p !== undefined && !lines.has(p)) lines.set(p, lineOf(offset));
+    return p;
+  };
+  for (const e of events) {
+    if (e.type === 1) {
+      lines = new Map();
+      out.push(lines);
+      stack.length = 0;
+    } else if (e.type === 2 || e.type === 3) {
+      const p = value(e.start, undefined) ?? '?';
+      stack.push({ kind: e.type === 2 ? 'seq' : 'map', path: p, index: 0, key: undefined });
+    } else if (e.type === 4) {
+      value(e.valueStart, text.slice(e.valueStart, e.valueEnd).replace(/^['"]|['"]$/g, ''));
+    } else if (e.type === 5) {
+      value(e.anchorStart, undefined);
+    } else if (e.type === 6) {
+      stack.pop();
+    }
+  }
+  return out;
 }
 
 /** The expanded size of each document, from the event stream: an alias costs its anchor's size. */

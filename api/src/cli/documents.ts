@@ -1,8 +1,7 @@
 /** Reading YAML files of Kubernetes objects, finding groups and the ConfigMaps their pools come from. */
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { GROUP_API } from '../index.ts';
-import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../lib/src/input.ts';
+import { walkGroupFolders, type FolderWalk } from '../../../lib/src/folder-walk.ts';
+import { InputCode, InputError, loadYamlWithLines, readInputFile } from '../../../lib/src/input.ts';
+import { GROUP_API, GroupConfigMap } from '../index.ts';
 import { Rule, type Issue } from '../issues.ts';
 import { isObject } from '../validate.ts';
 
@@ -11,6 +10,8 @@ export interface YamlDocument {
   /** 1-based position of the document in its file. */
   index: number;
   value: unknown;
+  /** Line of each value by its path (`spec.dnisPool[3].number`). */
+  lines?: Map<string, number>;
 }
 
 export interface KubeObject {
@@ -37,21 +38,22 @@ export function isConfigMap(value: unknown): value is KubeObject {
   return isObject(value) && value.kind === 'ConfigMap' && value.apiVersion === 'v1';
 }
 
-/** Expands files and folders (recursively) into the YAML files they hold, sorted. */
-export async function yamlFiles(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    const info = await stat(p);
-    if (info.isDirectory()) {
-      const entries = await readdir(p, { recursive: true, withFileTypes: true });
-      for (const e of entries) {
-        if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(path.join(e.parentPath, e.name));
-      }
-    } else {
-      out.push(p);
-    }
+/**
+ * Expands files and folders into the group files they hold, the way the allocator reads a groups
+ * folder (lib/src/folder-walk.ts): symlinks followed, loops and hidden entries skipped.
+ */
+export function groupFiles(paths: string[]): Promise<FolderWalk> {
+  return walkGroupFolders(paths, GroupConfigMap.settingsKey);
+}
+
+/** The line of `path` in a document, or of its nearest parent that has one. */
+export function lineOf(doc: YamlDocument, issuePath: string): number | undefined {
+  for (let p = issuePath; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
+    const line = doc.lines?.get(p);
+    if (line !== undefined) return line;
+    if (!/(\.[^.[\]]*|\[\d+\])$/.test(p)) break;
   }
-  return [...new Set(out)].sort();
+  return undefined;
 }
 
 /**
@@ -61,8 +63,11 @@ export async function yamlFiles(paths: string[]): Promise<string[]> {
 export function parseYaml(file: string, text: string): { documents: YamlDocument[]; errors: Issue[] } {
   try {
     const documents: YamlDocument[] = [];
-    loadYamlDocuments(text, file).forEach((value, i) => {
-      if (value !== null && value !== undefined) documents.push({ file, index: i + 1, value });
+    const loaded = loadYamlWithLines(text, file);
+    loaded.documents.forEach((value, i) => {
+      const lines = loaded.lines[i];
+      if (value !== null && value !== undefined)
+        documents.push({ file, index: i + 1, value, ...(lines ? { lines } : {}) });
     });
     return { documents, errors: [] };
   } catch (err) {

@@ -1,5 +1,5 @@
 /** `c2c validate <files or folders>`: checks every ClickToCallInGroup in multi-document YAML files. */
-import { validateGroupSpec, resolveGroup, Rule, type Issue } from '../index.ts';
+import { GroupConfigMap, validateGroupSpec, resolveGroup, Rule, type Issue } from '../index.ts';
 import {
   isConfigMap,
   isGroup,
@@ -7,21 +7,24 @@ import {
   nameOf,
   namespaceOf,
   poolSourceOf,
+  groupFiles,
+  lineOf,
   readYamlFile,
-  yamlFiles,
   type KubeObject,
   type YamlDocument,
 } from './documents.ts';
 import { CommandError, type Io } from './output.ts';
+import path from 'node:path';
 
 export const validateHelp = `Usage: c2c validate <file or folder>... [--output text|json]
 
 Checks every ClickToCallInGroup in the given YAML files (folders are searched recursively for
-*.yaml and *.yml; files may hold several documents separated by ---). A group whose pool comes
+*.yaml, *.yml and *.json, following symlinks, as the allocator reads a groups folder; files may
+hold several documents separated by ---). A group whose pool comes
 from a ConfigMap (spec.dnisPoolFrom) is checked together with that ConfigMap when it is among
 the files.
 
-Prints one line per finding, "file:document:path: message [RULE]", and exits with 1 when any
+Prints one line per finding, "file:document:path (line N): message [RULE]", and exits with 1 when any
 error is found, 0 otherwise (warnings do not fail). Rule codes are explained in docs/errors.md.
 
 Options:
@@ -32,6 +35,8 @@ Options:
 export interface Finding extends Issue {
   file: string;
   document: number;
+  /** The line of the field in the YAML file (`line` is a CSV line, for pool CSV issues). */
+  yamlLine?: number;
   severity: 'error' | 'warning';
 }
 
@@ -68,12 +73,16 @@ export function validateDocuments(
     if (!isGroup(doc.value)) continue;
     report.groups++;
     const group = doc.value;
-    const at = (issue: Issue, severity: Finding['severity']): Finding => ({
-      ...issue,
-      file: doc.file,
-      document: doc.index,
-      severity,
-    });
+    const at = (issue: Issue, severity: Finding['severity']): Finding => {
+      const yamlLine = lineOf(doc, issue.path);
+      return {
+        ...issue,
+        file: doc.file,
+        document: doc.index,
+        severity,
+        ...(yamlLine !== undefined ? { yamlLine } : {}),
+      };
+    };
     const metadataName = nameOf(group);
     if (metadataName === undefined) {
       report.errors.push(
@@ -145,36 +154,69 @@ export function validateDocuments(
 export async function runValidate(paths: string[], output: string, io: Io): Promise<number> {
   if (output !== 'text' && output !== 'json')
     throw new CommandError(`--output must be text or json, not ${JSON.stringify(output)}`);
-  let files: string[];
-  try {
-    files = await yamlFiles(paths);
-  } catch (err) {
-    throw new CommandError(
-      `cannot read ${(err as { path?: string }).path ?? paths.join(' ')}: ${(err as { code?: string }).code ?? String(err)}`,
+  const walk = await groupFiles(paths);
+  const fileFindings: Finding[] = [];
+  const fileFinding = (file: string, rule: string, message: string, severity: Finding['severity']) =>
+    fileFindings.push({ file, document: 0, path: '', rule, message, severity });
+  for (const p of walk.problems) {
+    const unreadable = p.message.startsWith('cannot be read');
+    fileFinding(
+      p.path,
+      unreadable ? Rule.InputUnreadable : Rule.FolderSkipped,
+      p.message,
+      unreadable ? 'error' : 'warning',
     );
   }
-  if (files.length === 0) throw new CommandError(`no YAML files found in ${paths.join(' ')}`);
+  for (const d of walk.marked) {
+    fileFinding(
+      d,
+      Rule.FolderSkipped,
+      `holds ${GroupConfigMap.settingsKey}: a mounted group ConfigMap, which the operator writes and the allocator reads; not checked here`,
+      'warning',
+    );
+  }
+  if (walk.files.length === 0 && walk.problems.length === 0 && walk.marked.length === 0)
+    fileFinding(paths.join(' '), Rule.NoGroup, 'no group files (*.yaml, *.yml, *.json) found', 'error');
+  const given = new Set(paths.map((p) => path.resolve(p)));
   const documents: YamlDocument[] = [];
-  const syntaxErrors: Finding[] = [];
-  for (const file of files) {
+  for (const file of walk.files) {
     const parsed = await readYamlFile(file);
     documents.push(...parsed.documents);
-    syntaxErrors.push(
-      ...parsed.errors.map((e) => ({
+    for (const e of parsed.errors)
+      fileFindings.push({
         ...e,
         path: e.line === undefined ? '' : `line ${e.line}`,
         file,
         document: 0,
-        severity: 'error' as const,
-      })),
-    );
+        severity: 'error',
+      });
+    if (
+      parsed.errors.length === 0 &&
+      !parsed.documents.some((d) => isGroup(d.value) || isConfigMap(d.value))
+    ) {
+      // Named on the command line, a file without a group is a mistake; found in a folder, a note.
+      fileFinding(
+        file,
+        Rule.NoGroup,
+        'holds no ClickToCallInGroup (nor a ConfigMap)',
+        given.has(path.resolve(file)) ? 'error' : 'warning',
+      );
+    }
   }
-  const report = validateDocuments(documents, syntaxErrors, files.length);
+  const report = validateDocuments(
+    documents,
+    fileFindings.filter((f) => f.severity === 'error'),
+    walk.files.length,
+  );
+  report.warnings.unshift(...fileFindings.filter((f) => f.severity === 'warning'));
   if (output === 'json') {
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     for (const f of [...report.errors, ...report.warnings]) {
-      const where = f.document === 0 ? `${f.file}:${f.path}` : `${f.file}:${f.document}:${f.path}`;
+      const where =
+        f.document === 0
+          ? `${f.file}:${f.path}`
+          : `${f.file}:${f.document}:${f.path}${f.yamlLine !== undefined ? ` (line ${f.yamlLine})` : ''}`;
       io.stdout(`${where}: ${f.severity === 'warning' ? 'warning: ' : ''}${f.message} [${f.rule}]\n`);
     }
     io.stderr(
