@@ -245,3 +245,37 @@ describe('the allocator API', () => {
     );
   });
 });
+
+describe('groups served as their last valid version', () => {
+  it('say so in GET /v1/groups and in a metric, and keep serving requests', async () => {
+    const { app, groups, metrics } = await setup();
+    const sinceMs = Date.UTC(2030, 0, 1, 0, 0, 5);
+    groups.replace(
+      'test:',
+      new Map([['test:auto_insurance', group('auto_insurance')]]),
+      new Map([
+        [
+          'test:auto_insurance',
+          { message: 'sales.yaml: expirySeconds is 5; it must be from 10 to 1800 seconds', sinceMs },
+        ],
+      ]),
+    );
+    const list = await app.inject({ method: 'GET', url: '/v1/groups' });
+    expect(list.json().groups[0]).toMatchObject({
+      groupName: 'auto_insurance',
+      configProblem: {
+        message: expect.stringContaining('expirySeconds is 5'),
+        since: '2030-01-01T00:00:05.000Z',
+      },
+    });
+    expect(await metrics.registry.metrics()).toContain(
+      `c2c_allocator_group_config_invalid_since_seconds{group="auto_insurance"} ${sinceMs / 1000}`,
+    );
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/groups/auto_insurance/requests',
+      payload: {},
+    });
+    expect(created.statusCode).toBe(201);
+  });
+});

@@ -43,6 +43,11 @@ export interface AppDeps {
   /** True once groups are loaded and the store's watch has delivered its snapshot, until draining. */
   isReady: () => { ready: boolean; reason?: string };
   bodyLimitBytes: number;
+  /**
+   * Longest time to receive a whole request, headers and body (a client that stops sending mid-body
+   * is answered 408 and disconnected). Default 10 s.
+   */
+  requestTimeoutMs?: number;
   /** How the GES route's `expirationTime` counts from the epoch (default milliseconds). */
   gesExpirationUnit?: EpochUnit;
   logger?: FastifyServerOptions['loggerInstance'];
@@ -57,9 +62,17 @@ function sendApiError(err: unknown, req: FastifyRequest, reply: FastifyReply): v
 
 /** The allocator's HTTP API, built without listening: main.ts listens, tests use `app.inject()`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
+  const requestTimeoutMs = deps.requestTimeoutMs ?? 10_000;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     bodyLimit: deps.bodyLimitBytes,
+    requestTimeout: requestTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      // How often Node looks for requests past their timeout (its default is every 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, requestTimeoutMs / 4)),
+    },
     return503OnClosing: true,
     logController: new LogController({ disableRequestLogging: true }),
     // A caller's x-request-id or ccid is kept when it is a UUID (GES correlation ids), else a new one.

@@ -19,6 +19,7 @@ export interface AllocatorConfig {
   apiKeysFile: string | undefined;
   insecureOpen: boolean;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   historySeconds: number;
@@ -144,6 +145,13 @@ export const SETTINGS: Record<keyof AllocatorConfig, Setting> = {
     type: 'number',
     default: 16384,
     help: 'largest request body',
+  },
+  requestTimeoutMs: {
+    flag: 'request-timeout-ms',
+    env: 'C2C_REQUEST_TIMEOUT_MS',
+    type: 'number',
+    default: 10000,
+    help: 'longest time to receive a whole request, headers and body; slower clients get 408',
   },
   rateLimitPerSecond: {
     flag: 'rate-limit-rps',

@@ -69,6 +69,17 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
     },
   });
   new Gauge({
+    name: 'c2c_allocator_group_config_invalid_since_seconds',
+    help: 'For a group served as its last valid version because its source is now invalid: since when (Unix time)',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of groups.list())
+        if (g.problem) this.set({ group: g.settings.groupName }, Math.floor(g.problem.sinceMs / 1000));
+    },
+  });
+  new Gauge({
     name: 'c2c_allocator_live_requests',
     help: 'Live call-in requests per group',
     labelNames: ['group'],

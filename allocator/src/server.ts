@@ -129,6 +129,7 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     rateLimiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
     gesExpirationUnit: config.gesExpirationUnit,
     logger: log,
     isReady: () => {

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   decodeGroupConfig,
@@ -8,13 +8,21 @@ import {
   type ResolvedGroup,
 } from '../../../api/src/index.ts';
 import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../lib/src/input.ts';
+import { walkGroupFolders } from '../../../lib/src/folder-walk.ts';
 import { errorMessage, type Logger } from '../../../lib/src/index.ts';
-import type { GroupRegistry } from './registry.ts';
+import type { GroupProblem, GroupRegistry } from './registry.ts';
+
+/** A file or group that could not be loaded; `origin` when it is one group's. */
+export interface DirProblem {
+  file: string;
+  origin?: string;
+  message: string;
+}
 
 export interface DirLoadResult {
   /** origin (`file:<path>#<name>`) → group */
   groups: Map<string, ResolvedGroup>;
-  problems: string[];
+  problems: DirProblem[];
 }
 
 interface Doc {
@@ -25,43 +33,35 @@ interface Doc {
 }
 
 /**
- * Reads groups from a folder, recursively:
+ * Reads groups from a folder, walked like `c2c validate` walks one (lib/src/folder-walk.ts):
  * - YAML/JSON files with ClickToCallInGroup documents (multi-document YAML allowed); a
  *   `spec.dnisPoolFrom.configMapKeyRef` is looked up among the ConfigMap documents of the folder;
  * - ConfigMap documents labelled `clicktocall.dev/role=group-config` (the operator's output);
  * - folders holding `group.json` (and `pool.csv`): a group ConfigMap mounted as a volume.
- * Hidden entries (`..data` and the like of mounted volumes) are skipped; symlinks are followed.
+ * Every file goes through the input limits (lib/src/input.ts).
  */
 export async function loadGroupsDir(dir: string): Promise<DirLoadResult> {
-  const problems: string[] = [];
   const groups = new Map<string, ResolvedGroup>();
   const docs: Array<{ file: string; doc: Doc }> = [];
-  const mounted: string[] = [];
-  const walk = async (d: string, depth: number): Promise<void> => {
-    const names = (await readdir(d)).filter((n) => !n.startsWith('.')).sort();
-    if (names.includes(GroupConfigMap.settingsKey)) {
-      mounted.push(d);
-      return;
+  const walk = await walkGroupFolders([dir], GroupConfigMap.settingsKey);
+  const problems: DirProblem[] = walk.problems.map((p) => ({
+    file: p.path,
+    message: `${p.path}: ${p.message}`,
+  }));
+  for (const full of walk.files) {
+    try {
+      for (const doc of loadYamlDocuments(await readInputFile(full), full))
+        if (doc && typeof doc === 'object') docs.push({ file: full, doc: doc as Doc });
+    } catch (err) {
+      problems.push({
+        file: full,
+        message: err instanceof InputError ? err.message : `${full}: ${errorMessage(err)}`,
+      });
     }
-    for (const name of names) {
-      const full = path.join(d, name);
-      const s = await stat(full).catch(() => undefined);
-      if (!s) continue;
-      if (s.isDirectory()) {
-        if (depth < 4) await walk(full, depth + 1);
-      } else if (/\.(ya?ml|json)$/i.test(name)) {
-        try {
-          for (const doc of loadYamlDocuments(await readInputFile(full), full))
-            if (doc && typeof doc === 'object') docs.push({ file: full, doc: doc as Doc });
-        } catch (err) {
-          problems.push(err instanceof InputError ? err.message : `${full}: ${errorMessage(err)}`);
-        }
-      }
-    }
-  };
-  await walk(dir, 0);
+  }
 
-  for (const d of mounted) {
+  for (const d of walk.marked) {
+    const origin = `file:${d}`;
     try {
       const data: Record<string, string> = {};
       for (const key of [GroupConfigMap.settingsKey, GroupConfigMap.poolKey]) {
@@ -71,9 +71,9 @@ export async function loadGroupsDir(dir: string): Promise<DirLoadResult> {
         });
         if (text !== undefined) data[key] = text;
       }
-      groups.set(`file:${d}`, decodeGroupConfig(data));
+      groups.set(origin, decodeGroupConfig(data));
     } catch (err) {
-      problems.push(`${d}: ${errorMessage(err)}`);
+      problems.push({ file: d, origin, message: `${d}: ${errorMessage(err)}` });
     }
   }
 
@@ -91,7 +91,7 @@ export async function loadGroupsDir(dir: string): Promise<DirLoadResult> {
       try {
         groups.set(origin, decodeGroupConfig(doc.data ?? {}));
       } catch (err) {
-        problems.push(`${file} (ConfigMap ${name}): ${errorMessage(err)}`);
+        problems.push({ file, origin, message: `${file} (ConfigMap ${name}): ${errorMessage(err)}` });
       }
       continue;
     }
@@ -108,9 +108,11 @@ export async function loadGroupsDir(dir: string): Promise<DirLoadResult> {
     });
     if (result.group) groups.set(origin, result.group);
     else
-      problems.push(
-        `${file} (ClickToCallInGroup ${name}): ${result.errors.map((e) => e.message).join('; ')}`,
-      );
+      problems.push({
+        file,
+        origin,
+        message: `${file} (ClickToCallInGroup ${name}): ${result.errors.map((e) => e.message).join('; ')}`,
+      });
   }
   return { groups, problems };
 }
@@ -129,15 +131,30 @@ export class DirSource {
   #debounce: NodeJS.Timeout | undefined;
   #lastSignature = '';
   #lastStamp = '';
+  /** The groups last loaded valid, by origin: served on while a later edit of them is invalid. */
+  #lastGood = new Map<string, ResolvedGroup>();
+  readonly #invalidSince = new Map<string, number>();
+  readonly #now: () => number;
 
-  constructor(dir: string, registry: GroupRegistry, log: Logger, pollMs = 5_000) {
+  constructor(
+    dir: string,
+    registry: GroupRegistry,
+    log: Logger,
+    pollMs = 5_000,
+    now: () => number = Date.now,
+  ) {
     this.#dir = path.resolve(dir);
     this.#registry = registry;
     this.#log = log;
     this.#pollMs = pollMs;
+    this.#now = now;
   }
 
+  /** Loads the folder; refuses a folder that does not exist (a typo would serve no groups). */
   async start(): Promise<void> {
+    const info = await stat(this.#dir).catch(() => undefined);
+    if (!info?.isDirectory())
+      throw new Error(`--groups-dir ${this.#dir}: ${info ? 'is not a folder' : 'no such folder'}`);
     await this.reload();
     try {
       this.#watcher = watch(this.#dir, { recursive: true }, () => this.#schedule());
@@ -149,17 +166,45 @@ export class DirSource {
     this.#timer.unref();
   }
 
-  /** Re-reads the folder if any file in it changed (by path, size, modification time and inode). */
+  /**
+   * Re-reads the folder if any file in it changed (by path, size, modification time and inode). A
+   * group that was valid and whose file or definition is now invalid is served on as it last was,
+   * and said so (log, `GET /v1/groups`, metric) until it is fixed or removed.
+   */
   async reload(): Promise<void> {
     const stamp = await folderStamp(this.#dir);
     if (stamp === this.#lastStamp) return;
     this.#lastStamp = stamp;
     const { groups, problems } = await loadGroupsDir(this.#dir);
-    for (const p of problems) this.#log.error({ dir: this.#dir }, `group not loaded: ${p}`);
-    const signature = JSON.stringify([...groups].sort(([a], [b]) => a.localeCompare(b)));
+    const now = this.#now();
+    const served = new Map(groups);
+    const invalid = new Map<string, GroupProblem>();
+    for (const [origin, previous] of this.#lastGood) {
+      if (served.has(origin)) continue;
+      const problem =
+        problems.find((p) => p.origin === origin) ??
+        problems.find((p) => p.origin === undefined && origin.startsWith(`file:${p.file}#`));
+      if (!problem) continue; // removed, not broken
+      const sinceMs = this.#invalidSince.get(origin) ?? now;
+      served.set(origin, previous);
+      invalid.set(origin, { message: problem.message, sinceMs });
+      this.#log.error(
+        { dir: this.#dir, group: previous.groupName, since: new Date(sinceMs).toISOString() },
+        `serving the last valid version of group ${JSON.stringify(previous.groupName)}: ${problem.message}`,
+      );
+    }
+    const kept = new Set(invalid.keys());
+    for (const p of problems) {
+      if (p.origin === undefined || !kept.has(p.origin))
+        this.#log.error({ dir: this.#dir }, `group not loaded: ${p.message}`);
+    }
+    this.#lastGood = served;
+    this.#invalidSince.clear();
+    for (const [origin, p] of invalid) this.#invalidSince.set(origin, p.sinceMs);
+    const signature = JSON.stringify([[...served].sort(([a], [b]) => a.localeCompare(b)), [...invalid]]);
     if (signature === this.#lastSignature) return;
     this.#lastSignature = signature;
-    this.#registry.replace(`file:`, groups);
+    this.#registry.replace(`file:`, served, invalid);
   }
 
   stop(): void {
@@ -181,20 +226,21 @@ export class DirSource {
 
 /**
  * A cheap fingerprint of the folder: parsing and validating a 10,000-number pool costs hundreds of
- * milliseconds, so the poll only does it when something changed.
+ * milliseconds, so the poll only does it when something changed. Walked as the load walks it.
  */
-async function folderStamp(dir: string, depth = 0): Promise<string> {
-  const parts: string[] = [];
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => !n.startsWith('.')).sort();
-  for (const name of names) {
-    const full = path.join(dir, name);
-    const s = await stat(full).catch(() => undefined);
-    if (!s) continue;
-    if (s.isDirectory()) {
-      if (depth < 5) parts.push(`${name}/{${await folderStamp(full, depth + 1)}}`);
-    } else {
-      parts.push(`${name}:${s.size}:${s.mtimeMs}:${s.ino}`);
-    }
-  }
-  return parts.join(',');
+async function folderStamp(dir: string): Promise<string> {
+  const walk = await walkGroupFolders([dir], GroupConfigMap.settingsKey);
+  const files = [
+    ...walk.files,
+    ...walk.marked.flatMap((d) =>
+      [GroupConfigMap.settingsKey, GroupConfigMap.poolKey].map((k) => path.join(d, k)),
+    ),
+  ];
+  const parts = await Promise.all(
+    files.map(async (f) => {
+      const s = await stat(f).catch(() => undefined);
+      return s ? `${f}:${s.size}:${s.mtimeMs}:${s.ino}` : `${f}:-`;
+    }),
+  );
+  return [...parts, ...walk.problems.map((p) => `${p.path}!`)].join(',');
 }

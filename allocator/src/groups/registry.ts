@@ -6,6 +6,13 @@ export interface RegisteredGroup {
   pool: readonly DnisEntry[];
   /** Where it came from, e.g. `configmap:contact-centre/auto-insurance-click-to-call-in` or `file:examples/a.yaml`. */
   origin: string;
+  /** Set while the group's source is invalid and this, its last valid version, is served on. */
+  problem?: GroupProblem;
+}
+
+export interface GroupProblem {
+  message: string;
+  sinceMs: number;
 }
 
 export type RegistryChange = { type: 'added' | 'updated' | 'removed'; groupName: string };
@@ -16,6 +23,7 @@ export type RegistryChange = { type: 'added' | 'updated' | 'removed'; groupName:
  */
 export class GroupRegistry {
   readonly #byOrigin = new Map<string, ResolvedGroup>();
+  readonly #problems = new Map<string, GroupProblem>();
   #effective = new Map<string, RegisteredGroup>();
   #byNumber = new Map<string, string[]>();
   readonly #listeners = new Set<(changes: RegistryChange[], conflicts: string[]) => void>();
@@ -44,11 +52,21 @@ export class GroupRegistry {
     if (this.#byOrigin.delete(origin)) this.#recompute();
   }
 
-  /** Replaces every origin starting with `prefix` by `groups` (a source's full, fresh list). */
-  replace(prefix: string, groups: ReadonlyMap<string, ResolvedGroup>): void {
+  /**
+   * Replaces every origin starting with `prefix` by `groups` (a source's full, fresh list); `problems`
+   * marks those served as their last valid version.
+   */
+  replace(
+    prefix: string,
+    groups: ReadonlyMap<string, ResolvedGroup>,
+    problems: ReadonlyMap<string, GroupProblem> = new Map(),
+  ): void {
     for (const origin of [...this.#byOrigin.keys()])
       if (origin.startsWith(prefix)) this.#byOrigin.delete(origin);
+    for (const origin of [...this.#problems.keys()])
+      if (origin.startsWith(prefix)) this.#problems.delete(origin);
     for (const [origin, group] of groups) this.#byOrigin.set(origin, group);
+    for (const [origin, problem] of problems) this.#problems.set(origin, problem);
     this.#recompute();
   }
 
@@ -70,16 +88,22 @@ export class GroupRegistry {
         continue;
       }
       const previous = this.#effective.get(settings.groupName);
-      next.set(
-        settings.groupName,
-        previous?.settings === settings ? previous : { settings, pool: settings.dnisPool, origin },
-      );
+      const problem = this.#problems.get(origin);
+      // A reload that re-reads an unchanged group keeps the object the service already holds.
+      const same =
+        previous !== undefined && previous.origin === origin && sameSettings(previous.settings, settings);
+      next.set(settings.groupName, {
+        settings: same ? previous.settings : settings,
+        pool: same ? previous.pool : settings.dnisPool,
+        origin,
+        ...(problem ? { problem } : {}),
+      });
     }
     const changes: RegistryChange[] = [];
     for (const [name, g] of next) {
       const before = this.#effective.get(name);
       if (!before) changes.push({ type: 'added', groupName: name });
-      else if (before !== g) changes.push({ type: 'updated', groupName: name });
+      else if (before.settings !== g.settings) changes.push({ type: 'updated', groupName: name });
     }
     for (const name of this.#effective.keys())
       if (!next.has(name)) changes.push({ type: 'removed', groupName: name });
@@ -95,4 +119,8 @@ export class GroupRegistry {
     this.#byNumber = byNumber;
     if (changes.length > 0 || conflicts.length > 0) for (const l of this.#listeners) l(changes, conflicts);
   }
+}
+
+function sameSettings(a: ResolvedGroup, b: ResolvedGroup): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }

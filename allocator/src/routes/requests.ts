@@ -163,6 +163,14 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
           accessCodeLength: g.settings.accessCode.length,
           expirySeconds: g.settings.expirySeconds,
           ...service.groupStatus(g),
+          ...(g.problem
+            ? {
+                configProblem: {
+                  message: g.problem.message,
+                  since: new Date(g.problem.sinceMs).toISOString(),
+                },
+              }
+            : {}),
         })),
     }),
   );

@@ -162,6 +162,13 @@ export const groupList = {
           poolSize: { type: 'integer' },
           numbersInUse: { type: 'integer' },
           liveRequests: { type: 'integer' },
+          configProblem: {
+            type: 'object',
+            description:
+              "Present while the group's source is invalid: this is its last valid version, served on until the source is fixed",
+            properties: { message: { type: 'string' }, since: { type: 'string', format: 'date-time' } },
+            required: ['message', 'since'],
+          },
         },
       },
     },

@@ -42,6 +42,7 @@ export interface AppHarnessOptions {
   /** Failed-match limits; null: none. */
   guard?: Partial<MatchGuardPolicy> | null;
   gesExpirationUnit?: EpochUnit;
+  requestTimeoutMs?: number;
 }
 
 const open: AppHarness[] = [];
@@ -86,6 +87,7 @@ export async function setup(options: AppHarnessOptions = {}): Promise<AppHarness
     metrics,
     bodyLimitBytes: options.bodyLimit ?? 16_384,
     ...(options.gesExpirationUnit ? { gesExpirationUnit: options.gesExpirationUnit } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     isReady: () => ({ ready: view.synced }),
   });
   const h = { app, store, clock, groups, metrics };

@@ -81,7 +81,7 @@ spec:
     expect([...byName.keys()].sort()).toEqual(['from-csv', 'inline', 'mounted group']);
     expect(byName.get('from-csv')?.dnisPool.map((e) => e.number)).toEqual(['+18005550200', '+18005550201']);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain('broken');
+    expect(problems[0]?.message).toContain('broken');
   });
 
   it('reloads when a file changes', async () => {
