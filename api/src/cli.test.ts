@@ -190,6 +190,46 @@ describe('c2c validate on folders and odd files', () => {
   });
 });
 
+describe('c2c export and output files', () => {
+  it('refuses to export a pool it cannot write faithfully, naming the entry, and writes nothing', async () => {
+    const numberEntry = await file(
+      'export/number-entry.yaml',
+      goodGroup.replace("- { number: '+18005555555', description: Renewals }", '- { number: 18005555556 }'),
+    );
+    const spaced = await file('export/spaced.yaml', goodGroup.replace("'+18005555555'", "'+1 800 555 5556'"));
+    const out = path.join(dir, 'export/out.csv');
+    for (const [input, named] of [
+      [numberEntry, 'spec.dnisPool[1].number'],
+      [spaced, 'spec.dnisPool[1].number'],
+    ] as const) {
+      const result = await run('export', input, '-o', out);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(named);
+      expect(result.stderr).toMatch(/nothing was exported/);
+      await expect(readFile(out)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+  });
+
+  it('says plainly when -o is a folder or in a missing folder, and leaves no temporary file', async () => {
+    const group = await file('outpaths/group.yaml', goodGroup);
+    const asFolder = await run('export', group, '-o', path.join(dir, 'outpaths'));
+    expect([asFolder.code, asFolder.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^c2c: cannot write .*outpaths: it is a folder; give a file name\n$/),
+    ]);
+    const missing = await run('export', group, '-o', path.join(dir, 'outpaths/nope/pool.csv'));
+    expect([missing.code, missing.stderr]).toEqual([
+      1,
+      expect.stringMatching(/^c2c: cannot write .*pool\.csv: folder .*nope does not exist\n$/),
+    ]);
+    const pool = await file('outpaths/pool.csv', '+18005555556,x\n');
+    const imported = await run('import', pool, '--group', 'g', '-o', path.join(dir, 'outpaths'));
+    expect(imported.code).toBe(1);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(path.join(dir, 'outpaths'))).sort()).toEqual(['group.yaml', 'pool.csv']);
+  });
+});
+
 describe('hostile input', () => {
   const bombGroup = () =>
     goodGroup

@@ -1,10 +1,10 @@
 /** `c2c import` (CSV → group YAML, or into an existing file) and `c2c export` (group → CSV). */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { dump } from 'js-yaml';
 import {
   GROUP_API,
   formatDnisCsv,
-  normalizeDnis,
   parseDnisCsv,
   resolveGroup,
   type ClickToCallInGroupSpec,
@@ -104,9 +104,22 @@ async function writeOut(io: Io, file: string | undefined, text: string): Promise
     io.stdout(text);
     return;
   }
+  const folder = path.dirname(path.resolve(file));
+  const [target, parent] = await Promise.all([
+    stat(file).catch(() => undefined),
+    stat(folder).catch(() => undefined),
+  ]);
+  if (target?.isDirectory()) throw new CommandError(`cannot write ${file}: it is a folder; give a file name`);
+  if (!parent?.isDirectory()) throw new CommandError(`cannot write ${file}: folder ${folder} does not exist`);
+  // Written beside the target and renamed over it, so a reader never sees half a file.
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw new CommandError(`cannot write ${file}: ${(err as { code?: string }).code ?? String(err)}`);
+  }
 }
 
 async function readText(file: string, what: string): Promise<string> {
@@ -272,21 +285,10 @@ export async function runExport(
     printIssues(io, '', parsed.errors);
     throw new CommandError(`${file} is not valid YAML`);
   }
-  const group = pickGroup(parsed.documents, file, options.group).value;
-  const spec = isObject(group.spec) ? group.spec : {};
-  const entries: DnisEntry[] = [];
-  if (Array.isArray(spec.dnisPool)) {
-    for (const e of spec.dnisPool as unknown[]) {
-      if (isObject(e) && typeof e.number === 'string') {
-        entries.push(
-          typeof e.description === 'string' && e.description !== ''
-            ? { number: normalizeDnis(e.number), description: e.description }
-            : { number: normalizeDnis(e.number) },
-        );
-      }
-    }
-  }
+  const target = pickGroup(parsed.documents, file, options.group);
+  const group = target.value;
   const source = poolSourceOf(group);
+  let csvPool: { text: string; source: string } | undefined;
   if (source) {
     const cm = parsed.documents.find(
       (d) => isConfigMap(d.value) && nameOf(d.value as KubeObject) === source.name,
@@ -296,13 +298,18 @@ export async function runExport(
       throw new CommandError(
         `the group takes its pool from ConfigMap ${JSON.stringify(source.name)} key ${JSON.stringify(source.key)}, which is not in ${file}`,
       );
-    const csv = parseDnisCsv(text, { source: `configmap/${source.name}/${source.key}` });
-    if (csv.errors.length > 0) {
-      printIssues(io, '', csv.errors);
-      throw new CommandError('the ConfigMap pool has errors');
-    }
-    entries.push(...toPool(csv.entries));
+    csvPool = { text, source: `configmap/${source.name}/${source.key}` };
   }
+  // Only a valid group is exported: anything the CSV could not carry faithfully is an error here.
+  const resolved = resolveGroup(group.spec, {
+    metadataName: nameOf(group) ?? '',
+    ...(csvPool ? { csvPool } : {}),
+  });
+  if (!resolved.group) {
+    printIssues(io, `${file}:${target.index}:`, resolved.errors);
+    throw new CommandError(`the group in ${file} has errors (above); nothing was exported`);
+  }
+  const entries: DnisEntry[] = resolved.group.dnisPool;
   await writeOut(io, options.out, formatDnisCsv(entries, { header: options.header === true }));
   return 0;
 }
