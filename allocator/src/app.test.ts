@@ -279,3 +279,38 @@ describe('groups served as their last valid version', () => {
     expect(created.statusCode).toBe(201);
   });
 });
+
+describe('authentication edge cases', () => {
+  const keys: ApiKeyConfig[] = [{ name: 'app', sha256: hashApiKey('good-key'), scopes: ['read'] }];
+
+  it('does not let an empty x-api-key hide a valid Bearer token', async () => {
+    const { app } = await setup({ keys });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/groups',
+      headers: { 'x-api-key': '', authorization: 'Bearer good-key' },
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('answers 429 to a client past its failed-authentication budget, and still lets a valid key in', async () => {
+    const { app } = await setup({ keys, authFailures: { perSecond: 5, burst: 20 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const res = await app.inject({
+        method: 'GET',
+        url: '/v1/groups',
+        headers: { 'x-api-key': `guess-${i}` },
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(1_980);
+    const valid = await app.inject({
+      method: 'GET',
+      url: '/v1/groups',
+      headers: { 'x-api-key': 'good-key' },
+    });
+    expect(valid.statusCode).toBe(200);
+  });
+});

@@ -39,6 +39,8 @@ export interface AppDeps {
   groups: GroupRegistry;
   auth: ApiKeyAuthenticator;
   rateLimiter: RateLimiter;
+  /** Failed authentications per client address; past it, 429 instead of 401. */
+  authFailureLimiter?: RateLimiter;
   metrics: AllocatorMetrics;
   /** True once groups are loaded and the store's watch has delivered its snapshot, until draining. */
   isReady: () => { ready: boolean; reason?: string };
@@ -110,8 +112,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const authorize = (req: FastifyRequest, reply: FastifyReply, scope: Scope): void => {
     const header = req.headers['x-api-key'];
     const bearer = req.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
-    const presented = (Array.isArray(header) ? header[0] : header) ?? bearer;
-    req.principal = deps.auth.authenticate(presented);
+    // An empty x-api-key is no key: it must not hide a valid Bearer token.
+    const presented = (Array.isArray(header) ? header[0] : header) || bearer;
+    try {
+      req.principal = deps.auth.authenticate(presented);
+    } catch (err) {
+      const wait = deps.authFailureLimiter?.take(`ip:${req.ip}`) ?? 0;
+      if (wait > 0) {
+        void reply.header('retry-after', String(wait));
+        throw new AllocatorError(
+          AllocatorCode.RateLimited,
+          `too many failed authentications; retry in ${wait} s`,
+          {
+            details: { retryAfterSeconds: wait },
+          },
+        );
+      }
+      throw err;
+    }
     requireScope(req.principal, scope);
     const client = deps.auth.open ? `ip:${req.ip}` : `key:${req.principal.name}`;
     const wait = deps.rateLimiter.take(client);

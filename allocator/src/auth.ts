@@ -65,21 +65,27 @@ export function hashApiKey(key: string): string {
  * refused by main.ts on anything but loopback unless explicitly allowed).
  */
 export class ApiKeyAuthenticator {
-  readonly #keys: Array<{ digest: Buffer; principal: Principal }>;
+  #keys: Array<{ digest: Buffer; principal: Principal }>;
+  readonly #open: boolean;
 
   constructor(keys: readonly ApiKeyConfig[]) {
-    this.#keys = keys.map((k) => ({
-      digest: Buffer.from(k.sha256, 'hex'),
-      principal: {
-        name: k.name,
-        scopes: new Set(k.scopes),
-        groups: k.groups ? new Set(k.groups) : undefined,
-      },
-    }));
+    this.#keys = compile(keys);
+    this.#open = keys.length === 0;
   }
 
+  /** Open mode is decided at start: a reload can change the keys, never open the API. */
   get open(): boolean {
-    return this.#keys.length === 0;
+    return this.#open;
+  }
+
+  /** Takes a new list of keys (a rotated or revoked key takes effect at once). */
+  replace(keys: readonly ApiKeyConfig[]): void {
+    if (this.#open) throw new Error('the allocator started without API keys; restart it to configure some');
+    if (keys.length === 0)
+      throw new Error(
+        'the API keys file lists no key; keeping the current keys (an empty list would lock everyone out)',
+      );
+    this.#keys = compile(keys);
   }
 
   /** The principal for a presented key; UNAUTHENTICATED when missing or unknown. */
@@ -100,6 +106,13 @@ export class ApiKeyAuthenticator {
     if (!found) throw new AllocatorError(AllocatorCode.Unauthenticated, 'the API key is not valid');
     return found;
   }
+}
+
+function compile(keys: readonly ApiKeyConfig[]): Array<{ digest: Buffer; principal: Principal }> {
+  return keys.map((k) => ({
+    digest: Buffer.from(k.sha256, 'hex'),
+    principal: { name: k.name, scopes: new Set(k.scopes), groups: k.groups ? new Set(k.groups) : undefined },
+  }));
 }
 
 export function requireScope(principal: Principal, scope: Scope): void {

@@ -17,6 +17,9 @@ export interface AllocatorConfig {
   /** undefined: all namespaces. */
   namespace: string | undefined;
   apiKeysFile: string | undefined;
+  apiKeysPollMs: number;
+  authFailuresPerSecond: number;
+  authFailureBurst: number;
   insecureOpen: boolean;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
@@ -131,6 +134,27 @@ export const SETTINGS: Record<keyof AllocatorConfig, Setting> = {
     env: 'C2C_API_KEYS_FILE',
     type: 'string',
     help: 'YAML/JSON list of { name, sha256, scopes, groups? }',
+  },
+  apiKeysPollMs: {
+    flag: 'api-keys-poll-ms',
+    env: 'C2C_API_KEYS_POLL_MS',
+    type: 'number',
+    default: 2000,
+    help: 'how often the API keys file is checked for changes besides file events (rotation, revocation)',
+  },
+  authFailuresPerSecond: {
+    flag: 'auth-failure-rps',
+    env: 'C2C_AUTH_FAILURE_RPS',
+    type: 'number',
+    default: 5,
+    help: 'failed authentications per second per client address before 429 (0: no limit)',
+  },
+  authFailureBurst: {
+    flag: 'auth-failure-burst',
+    env: 'C2C_AUTH_FAILURE_BURST',
+    type: 'number',
+    default: 20,
+    help: 'failed authentications allowed at once per client address',
   },
   insecureOpen: {
     flag: 'insecure-open',

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { loadYamlDocuments, readInputFile } from '../../lib/src/input.ts';
+import { ApiKeysSource, readApiKeysFile } from './api-keys-source.ts';
 import type { Logger } from '../../lib/src/index.ts';
 import { buildApp } from './app.ts';
-import { ApiKeyAuthenticator, parseApiKeys } from './auth.ts';
+import { ApiKeyAuthenticator } from './auth.ts';
 import type { AllocatorConfig } from './config.ts';
 import { SLOT_PREFIX, type RandomSource } from './domain/index.ts';
 import { ConfigMapSource, DirSource, GroupRegistry } from './groups/index.ts';
@@ -28,9 +28,7 @@ export interface Allocator {
 
 /** Wires the store, the group sources, the service and the HTTP app from a configuration. */
 export async function createAllocator(config: AllocatorConfig, log: Logger): Promise<Allocator> {
-  const keys = config.apiKeysFile
-    ? parseApiKeys(loadYamlDocuments(await readInputFile(config.apiKeysFile), config.apiKeysFile)[0])
-    : [];
+  const keys = config.apiKeysFile ? await readApiKeysFile(config.apiKeysFile) : [];
   const auth = new ApiKeyAuthenticator(keys);
   if (auth.open && !isLoopback(config.host) && !config.insecureOpen) {
     throw new Error(
@@ -68,6 +66,16 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
   });
 
   const sources: Array<{ stop(): void }> = [];
+  if (config.apiKeysFile && !auth.open) {
+    const keysSource = new ApiKeysSource(
+      config.apiKeysFile,
+      auth,
+      log.child({ part: 'api-keys' }),
+      config.apiKeysPollMs,
+    );
+    await keysSource.start();
+    sources.push(keysSource);
+  }
   let configMaps: ConfigMapSource | undefined;
   let watch: StoreWatch | undefined;
   let draining = false;
@@ -127,6 +135,7 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     groups,
     auth,
     rateLimiter: new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst),
+    authFailureLimiter: new RateLimiter(config.authFailuresPerSecond, config.authFailureBurst),
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,

@@ -43,6 +43,8 @@ export interface AppHarnessOptions {
   guard?: Partial<MatchGuardPolicy> | null;
   gesExpirationUnit?: EpochUnit;
   requestTimeoutMs?: number;
+  /** Failed authentications per second per address (and burst); none when absent. */
+  authFailures?: { perSecond: number; burst: number };
 }
 
 const open: AppHarness[] = [];
@@ -84,6 +86,15 @@ export async function setup(options: AppHarnessOptions = {}): Promise<AppHarness
     groups,
     auth: new ApiKeyAuthenticator(options.keys ?? []),
     rateLimiter: new RateLimiter(options.rate ?? 0, options.rate ?? 1, now),
+    ...(options.authFailures
+      ? {
+          authFailureLimiter: new RateLimiter(
+            options.authFailures.perSecond,
+            options.authFailures.burst,
+            now,
+          ),
+        }
+      : {}),
     metrics,
     bodyLimitBytes: options.bodyLimit ?? 16_384,
     ...(options.gesExpirationUnit ? { gesExpirationUnit: options.gesExpirationUnit } : {}),
