@@ -218,9 +218,13 @@ async function startAllocators(count: number, bucket: string, groupsDir: string)
     const p = await AllocatorProcess.start(`${bucket}-${i}`, args, logDir, {}, nodeArgs);
     processes.push(p);
     urls.push(p.url);
+    metricsUrlOf.set(p.url, p.metricsUrl);
   }
   return urls;
 }
+
+/** API URL → operations URL (/metrics) of each allocator started. */
+const metricsUrlOf = new Map<string, string>();
 
 async function stopAllocators(): Promise<void> {
   await Promise.all(processes.splice(0).map((p) => p.stop()));
@@ -250,7 +254,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** An allocator's metrics: the value of the first series whose line starts with `prefix`, or NaN. */
 async function scrape(url: string): Promise<(prefix: string) => number> {
-  const lines = (await (await fetch(`${url}/metrics`)).text()).split('\n');
+  const lines = (await (await fetch(`${metricsUrlOf.get(url) ?? url}/metrics`)).text()).split('\n');
   return (prefix) =>
     Number(
       lines

@@ -36,7 +36,7 @@ const mib = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
 /** Sums of some metrics of one replica, read from its /metrics. */
 async function metrics(r: AllocatorProcess): Promise<Record<string, number>> {
-  const text = await (await fetch(`${r.url}/metrics`)).text();
+  const text = await (await fetch(`${r.metricsUrl}/metrics`)).text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^(c2c_allocator_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);

@@ -222,7 +222,7 @@ describe('the allocator API', () => {
   });
 
   it('serves an OpenAPI document listing the routes, and Prometheus metrics', async () => {
-    const { app } = await setup();
+    const { app, metricsApp } = await setup();
     await app.inject({ method: 'POST', url: '/v1/groups/auto_insurance/requests', payload: {} });
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(
@@ -233,7 +233,9 @@ describe('the allocator API', () => {
         '/engagement/v3/call-in/requests/create',
       ]),
     );
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    // Metrics name groups and their load: they are served on the operations port only.
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    const metrics = (await metricsApp.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toContain(
       'c2c_allocator_requests_total{group="auto_insurance",operation="create",outcome="created"} 1',
     );

@@ -165,18 +165,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     sendApiError(new AllocatorError(AllocatorCode.NotFound, `no route ${req.method} ${req.url}`), req, reply),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    const r = deps.isReady();
-    return reply
-      .code(r.ready ? 200 : 503)
-      .send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
-  });
-  app.get('/metrics', async (_req, reply) => {
-    return reply
-      .header('content-type', deps.metrics.registry.contentType)
-      .send(await deps.metrics.registry.metrics());
-  });
+  addProbes(app, deps.isReady);
   app.get('/openapi.json', async () => openApiDocument(routes, deps.version ?? '0.1.0'));
 
   void app.register(requestsRoutes, { service: deps.service, groups: deps.groups });
@@ -186,5 +175,30 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     service: deps.service,
     expirationUnit: deps.gesExpirationUnit ?? 'milliseconds',
   });
+  return app;
+}
+
+function addProbes(app: FastifyInstance, isReady: AppDeps['isReady']): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = isReady();
+    return reply
+      .code(r.ready ? 200 : 503)
+      .send(r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
+  });
+}
+
+/**
+ * The operations port: `/metrics` (which names groups and their load, so it is kept off the API
+ * port, as the operator does), and `/healthz` and `/readyz` again for convenience.
+ */
+export function buildMetricsApp(deps: Pick<AppDeps, 'metrics' | 'isReady'>): FastifyInstance {
+  const app = Fastify({ logger: false }) as unknown as FastifyInstance;
+  addProbes(app, deps.isReady);
+  app.get('/metrics', async (_req, reply) =>
+    reply
+      .header('content-type', deps.metrics.registry.contentType)
+      .send(await deps.metrics.registry.metrics()),
+  );
   return app;
 }

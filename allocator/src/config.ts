@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 export interface AllocatorConfig {
   host: string;
   port: number;
+  metricsPort: number;
   natsUrl: string | undefined;
   natsBucket: string;
   natsReplicas: number;
@@ -57,6 +58,13 @@ export const SETTINGS: Record<keyof AllocatorConfig, Setting> = {
     type: 'number',
     default: 8080,
     help: 'port to listen on (0: any free port)',
+  },
+  metricsPort: {
+    flag: 'metrics-port',
+    env: 'C2C_METRICS_PORT',
+    type: 'number',
+    default: 9090,
+    help: 'port of /metrics (and /healthz, /readyz), on the same address (0: any free port)',
   },
   natsUrl: {
     flag: 'nats-url',

@@ -1,7 +1,11 @@
 import type { RegisteredGroup } from './groups/index.ts';
 
 /** Example curl calls for the groups being served, printed by `npm start`. */
-export function exampleCalls(baseUrl: string, groups: readonly RegisteredGroup[]): string {
+export function exampleCalls(
+  baseUrl: string,
+  groups: readonly RegisteredGroup[],
+  metricsUrl = baseUrl,
+): string {
   const url = baseUrl.replace('://[::1]', '://localhost');
   const lines = ['', `Click-To-Call-In allocator on ${url}`, ''];
   if (groups.length === 0) {
@@ -29,7 +33,7 @@ export function exampleCalls(baseUrl: string, groups: readonly RegisteredGroup[]
     `curl -s -X POST ${url}/engagement/v3/call-in/requests/create -H 'content-type: application/json' \\`,
     `  -d '{"groupName":${JSON.stringify(g.settings.groupName)},"fromPhoneNumber":"+14155550123","userData":{}}'`,
     '',
-    `# Also: ${url}/openapi.json  ${url}/metrics  ${url}/readyz`,
+    `# Also: ${url}/openapi.json  ${url}/readyz  ${metricsUrl.replace('://[::1]', '://localhost')}/metrics`,
     '',
   );
   return lines.join('\n');

@@ -16,11 +16,13 @@ try {
 try {
   const allocator = await createAllocator(config, log);
   const address = await allocator.app.listen({ host: config.host, port: config.port });
+  const metricsAddress = await allocator.metricsApp.listen({ host: config.host, port: config.metricsPort });
   log.info(
-    { address, store: allocator.store.kind, groups: allocator.groups.list().length },
+    { address, metricsAddress, store: allocator.store.kind, groups: allocator.groups.list().length },
     'allocator listening',
   );
-  if (config.printExamples) process.stdout.write(exampleCalls(address, allocator.groups.list()));
+  if (config.printExamples)
+    process.stdout.write(exampleCalls(address, allocator.groups.list(), metricsAddress));
   onShutdownSignal(() => allocator.close(), log, config.shutdownGraceMs);
 } catch (err) {
   log.fatal({ err }, `allocator cannot start: ${errorMessage(err)}`);

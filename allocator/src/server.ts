@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ApiKeysSource, readApiKeysFile } from './api-keys-source.ts';
 import type { Logger } from '../../lib/src/index.ts';
-import { buildApp } from './app.ts';
+import { buildApp, buildMetricsApp } from './app.ts';
 import { ApiKeyAuthenticator } from './auth.ts';
 import type { AllocatorConfig } from './config.ts';
 import { SLOT_PREFIX, type RandomSource } from './domain/index.ts';
@@ -20,6 +20,8 @@ export const cryptoRandom: RandomSource = { int: (max) => randomInt(max) };
 
 export interface Allocator {
   app: FastifyInstance;
+  /** `/metrics`, `/healthz`, `/readyz`, listened on `--metrics-port`. */
+  metricsApp: FastifyInstance;
   groups: GroupRegistry;
   store: CoordinationStore;
   /** Stop answering ready, close the HTTP server (in-flight requests finish), then the sources and the store. */
@@ -130,6 +132,14 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
       Date.now,
     ),
   });
+  const isReady = () => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    if (!store.healthy()) return { ready: false, reason: 'coordination store unavailable' };
+    if (!liveView.synced) return { ready: false, reason: 'store view not synced' };
+    if (configMaps && !configMaps.synced) return { ready: false, reason: 'group ConfigMaps not listed yet' };
+    return { ready: true };
+  };
+  const metricsApp = buildMetricsApp({ metrics, isReady });
   const app = buildApp({
     service,
     groups,
@@ -141,18 +151,12 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
     requestTimeoutMs: config.requestTimeoutMs,
     gesExpirationUnit: config.gesExpirationUnit,
     logger: log,
-    isReady: () => {
-      if (draining) return { ready: false, reason: 'shutting down' };
-      if (!store.healthy()) return { ready: false, reason: 'coordination store unavailable' };
-      if (!liveView.synced) return { ready: false, reason: 'store view not synced' };
-      if (configMaps && !configMaps.synced)
-        return { ready: false, reason: 'group ConfigMaps not listed yet' };
-      return { ready: true };
-    },
+    isReady,
   });
 
   return {
     app,
+    metricsApp,
     groups,
     store,
     async close() {
@@ -162,6 +166,7 @@ export async function createAllocator(config: AllocatorConfig, log: Logger): Pro
       // finishes later would hold the server open until its keep-alive timeout, so sweep until closed.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(sweep));
+      await metricsApp.close();
       for (const s of sources) s.stop();
       await watch?.stop();
       await store.close();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
 import type { ResolvedGroup } from '../../../api/src/index.ts';
-import { buildApp } from '../app.ts';
+import { buildApp, buildMetricsApp } from '../app.ts';
 import { ApiKeyAuthenticator, type ApiKeyConfig } from '../auth.ts';
 import { DEFAULT_MATCH_GUARD_POLICY, SLOT_PREFIX, type MatchGuardPolicy } from '../domain/index.ts';
 import { GroupRegistry } from '../groups/index.ts';
@@ -28,6 +28,8 @@ export function group(name: string, over: Partial<ResolvedGroup> = {}, size = 3)
 
 export interface AppHarness {
   app: FastifyInstance;
+  /** The operations app: /metrics, /healthz, /readyz. */
+  metricsApp: FastifyInstance;
   store: MemoryStore;
   clock: { now: number };
   groups: GroupRegistry;
@@ -51,6 +53,7 @@ const open: AppHarness[] = [];
 afterEach(async () => {
   for (const h of open.splice(0)) {
     await h.app.close();
+    await h.metricsApp.close();
     await h.store.close();
   }
 });
@@ -101,7 +104,8 @@ export async function setup(options: AppHarnessOptions = {}): Promise<AppHarness
     ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     isReady: () => ({ ready: view.synced }),
   });
-  const h = { app, store, clock, groups, metrics };
+  const metricsApp = buildMetricsApp({ metrics, isReady: () => ({ ready: view.synced }) });
+  const h = { app, metricsApp, store, clock, groups, metrics };
   open.push(h);
   return h;
 }

@@ -35,6 +35,7 @@ operator/src/main.ts and allocator/src/main.ts (docs/operator.md, docs/allocator
 {{- define "c2c.allocator.args" -}}
 - --host=0.0.0.0
 - --port={{ .Values.allocator.port }}
+- --metrics-port={{ .Values.allocator.metricsPort }}
 - --kubernetes
 {{- with .Values.allocator.watchNamespace }}
 - --namespace={{ . }}

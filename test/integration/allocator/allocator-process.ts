@@ -8,10 +8,13 @@ export type Json = any;
 /** One allocator process (node 24, allocator/src/main.ts) on a free loopback port. */
 export class AllocatorProcess {
   readonly url: string;
+  /** The operations port: /metrics. */
+  readonly metricsUrl: string;
   readonly process: ManagedProcess;
 
-  private constructor(url: string, proc: ManagedProcess) {
+  private constructor(url: string, metricsUrl: string, proc: ManagedProcess) {
     this.url = url;
+    this.metricsUrl = metricsUrl;
     this.process = proc;
   }
 
@@ -24,15 +27,25 @@ export class AllocatorProcess {
     nodeArgs: string[] = [],
   ): Promise<AllocatorProcess> {
     const port = await freePort();
+    const metricsPort = await freePort();
     const main = path.resolve(import.meta.dirname, '../../../allocator/src/main.ts');
     const proc = new ManagedProcess(
       name,
       process.execPath,
-      [...nodeArgs, main, '--port', String(port), '--no-print-examples', ...args],
+      [
+        ...nodeArgs,
+        main,
+        '--port',
+        String(port),
+        '--metrics-port',
+        String(metricsPort),
+        '--no-print-examples',
+        ...args,
+      ],
       logDir,
       { ...process.env, LOG_LEVEL: 'warn', ...env },
     );
-    const a = new AllocatorProcess(`http://127.0.0.1:${port}`, proc);
+    const a = new AllocatorProcess(`http://127.0.0.1:${port}`, `http://127.0.0.1:${metricsPort}`, proc);
     const deadline = Date.now() + 30_000;
     for (;;) {
       await assertRunning(proc);

@@ -145,7 +145,9 @@ describe('failed-match limits shared by replicas on one nats-server', () => {
     expect([right.status, right.body.error.details.scope]).toEqual([429, 'request']);
     const entry = await kv.get(guardKey(number));
     expect(entry && decodeGuard(entry.value)?.requests[id]).toMatchObject({ failures: FAILURES_PER_REQUEST });
-    const metrics = await Promise.all(replicas.map((r) => fetch(`${r.url}/metrics`).then((m) => m.text())));
+    const metrics = await Promise.all(
+      replicas.map((r) => fetch(`${r.metricsUrl}/metrics`).then((m) => m.text())),
+    );
     const lockouts = metrics
       .map((t) => Number(/^c2c_allocator_match_lockouts_total\{scope="request"\} (\d+)$/m.exec(t)?.[1] ?? 0))
       .reduce((a, b) => a + b, 0);

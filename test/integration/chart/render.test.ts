@@ -256,6 +256,27 @@ describe('the chart', () => {
       ]),
     );
     expect(container?.args).not.toContain('--insecure-open');
+    // Metrics on their own port: scraped there, and only scrapers may reach it.
+    expect(container?.args).toContain('--metrics-port=9090');
+    const monitors = manifests.filter((m) => m.kind === 'ServiceMonitor') as Array<
+      Manifest & { spec: { endpoints: Array<{ port: string }> } }
+    >;
+    expect(monitors.find((m) => m.metadata.name.endsWith('-allocator'))?.spec.endpoints[0]?.port).toBe(
+      'metrics',
+    );
+    const policy = manifests.find(
+      (m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith('-allocator'),
+    ) as Manifest & { spec: { ingress: Array<{ ports: Array<{ port: string }>; from?: unknown[] }> } };
+    expect(policy.spec.ingress).toEqual([
+      {
+        ports: [{ port: 'http', protocol: 'TCP' }],
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ivr' } } }],
+      },
+      {
+        ports: [{ port: 'metrics', protocol: 'TCP' }],
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      },
+    ]);
     // Reading ConfigMaps in one namespace only: a RoleBinding there, no ClusterRoleBinding.
     const bindings = manifests.filter((m) => m.kind === 'ClusterRoleBinding').map((m) => m.metadata.name);
     expect(bindings).toEqual([`${ns.name}-c2c-operator`]);
