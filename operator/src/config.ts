@@ -100,6 +100,16 @@ export const SETTINGS = {
     default: '',
     help: 'comma-separated IP addresses for the self-managed certificate',
   },
+  'webhook-client-ca-file': {
+    kind: 'string',
+    default: '',
+    help: 'CA of the client certificate the API server presents to webhooks: callers without one it signed are refused at the TLS handshake',
+  },
+  'webhook-client-names': {
+    kind: 'string',
+    default: '',
+    help: 'comma-separated common or DNS names of the client certificates served (with --webhook-client-ca-file)',
+  },
   'webhook-configuration-name': {
     kind: 'string',
     default: 'click-to-call-in',

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
 import { GROUP_API, GROUP_CONFIG_SELECTOR } from '../../api/src/index.ts';
 import { createLogger, errorMessage, onShutdownSignal } from '../../lib/src/index.ts';
@@ -198,6 +199,14 @@ if (config.webhook) {
     reloadIntervalMs: config['webhook-cert-reload-seconds'] * 1000,
     maxBodyBytes: config['webhook-max-body-bytes'],
     timeoutMs: config['webhook-timeout-seconds'] * 1000,
+    ...(config['webhook-client-ca-file']
+      ? {
+          clientAuth: {
+            caPem: await readFile(config['webhook-client-ca-file'], 'utf8'),
+            allowedNames: config['webhook-client-names'].split(',').filter(Boolean),
+          },
+        }
+      : {}),
     review: groupValidator(client, groups, { namespace }),
     log,
     onReviewed: (operation, result, seconds) => {

@@ -9,6 +9,8 @@ import { resolveTool } from './tools.ts';
 export interface HarnessInfo {
   kubeconfigPath: string;
   apiServer: string;
+  /** The CA of the client certificate kube-apiserver presents to admission webhooks. */
+  webhookClientCaPem: string;
   natsUrl: string;
   natsMonitorUrl: string;
   workDir: string;

@@ -18,6 +18,11 @@ export interface ControlPlaneInfo {
   kubeconfigPath: string;
   /** The CA that signed the API server's serving certificate and the client certificates. */
   caCertPem: string;
+  /**
+   * The CA of the client certificate kube-apiserver presents to every admission webhook (its
+   * AdmissionConfiguration names it for all webhooks), for webhooks that verify their callers.
+   */
+  webhookClientCaPem: string;
   /** etcd's client URL, http://127.0.0.1:<port> (its v3 HTTP/JSON gateway answers there too). */
   etcdUrl: string;
   pids: number[];
@@ -87,6 +92,43 @@ function kubeconfigYaml(server: string, ca: string, user: KeyPairPem, userName: 
   ].join('\n');
 }
 
+/**
+ * A kubeconfig whose one user, named `*`, is what kube-apiserver presents to every webhook (the
+ * name matches any webhook host).
+ */
+function webhookClientKubeconfig(client: KeyPairPem): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'users:',
+    "- name: '*'",
+    '  user:',
+    `    client-certificate-data: ${b64(client.certPem)}`,
+    `    client-key-data: ${b64(client.keyPem)}`,
+    '',
+  ].join('\n');
+}
+
+function admissionConfiguration(kubeconfigFile: string): string {
+  return [
+    'apiVersion: apiserver.config.k8s.io/v1',
+    'kind: AdmissionConfiguration',
+    'plugins:',
+    '- name: ValidatingAdmissionWebhook',
+    '  configuration:',
+    '    apiVersion: apiserver.config.k8s.io/v1',
+    '    kind: WebhookAdmissionConfiguration',
+    `    kubeConfigFile: ${kubeconfigFile}`,
+    '- name: MutatingAdmissionWebhook',
+    '  configuration:',
+    '    apiVersion: apiserver.config.k8s.io/v1',
+    '    kind: WebhookAdmissionConfiguration',
+    `    kubeConfigFile: ${kubeconfigFile}`,
+    '',
+  ].join('\n');
+}
+
 export interface ControlPlaneOptions {
   /** Start kube-controller-manager (garbage collector, namespaces, aggregation); default true. */
   controllerManager?: boolean;
@@ -138,6 +180,7 @@ export class ControlPlane {
   #info: ControlPlaneInfo | undefined;
   #apiserver: { bin: string; args: string[]; tls: ClientTls } | undefined;
   #ca: KeyPairPem | undefined;
+  #webhookClientCaPem = '';
 
   constructor(dir: string, logDir: string, options: ControlPlaneOptions = {}) {
     this.#dir = dir;
@@ -183,8 +226,17 @@ export class ControlPlane {
     });
     this.#ca = ca;
     const serviceAccountKey = createSigningKeyPair();
+    // The identity kube-apiserver shows admission webhooks, from a CA of its own.
+    const webhookClientCa = createCertificateAuthority('c2c-harness-webhook-client-ca');
+    const webhookClient = issueCertificate(webhookClientCa, {
+      commonName: 'kube-apiserver-webhook-client',
+      usage: 'client',
+    });
+    this.#webhookClientCaPem = webhookClientCa.certPem;
     const file = (name: string) => path.join(certDir, name);
     await Promise.all([
+      writeFile(file('webhook-client.kubeconfig'), webhookClientKubeconfig(webhookClient)),
+      writeFile(file('admission.yaml'), admissionConfiguration(file('webhook-client.kubeconfig'))),
       writeFile(file('apiserver-kubelet-client.crt'), kubeletClient.certPem),
       writeFile(file('apiserver-kubelet-client.key'), kubeletClient.keyPem, { mode: 0o600 }),
       writeFile(file('ca.crt'), ca.certPem),
@@ -252,6 +304,7 @@ export class ControlPlane {
             '--endpoint-reconciler-type=none',
           ]),
       '--allow-privileged=true',
+      `--admission-control-config-file=${file('admission.yaml')}`,
       '--enable-priority-and-fairness=false',
       '--v=1',
       ...(this.#options.apiServerArgs ?? []),
@@ -284,6 +337,7 @@ export class ControlPlane {
       server,
       kubeconfigPath,
       caCertPem: ca.certPem,
+      webhookClientCaPem: this.#webhookClientCaPem,
       etcdUrl,
       pids: this.#processes.map((p) => p.pid),
     };

@@ -32,6 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const info: HarnessInfo = {
       kubeconfigPath: cp.kubeconfigPath,
       apiServer: cp.server,
+      webhookClientCaPem: cp.webhookClientCaPem,
       natsUrl: natsInfo.url,
       natsMonitorUrl: natsInfo.monitorUrl,
       workDir,

@@ -27,6 +27,12 @@ operator/src/main.ts and allocator/src/main.ts (docs/operator.md, docs/allocator
 - --webhook-service-name={{ include "c2c.webhook.fullname" . }}
 - --webhook-configuration-name={{ include "c2c.webhook.configurationName" . }}
 {{- end }}
+{{- if .Values.webhook.clientAuth.caConfigMap }}
+- --webhook-client-ca-file=/var/run/click-to-call-in/webhook-client-ca/{{ .Values.webhook.clientAuth.caKey }}
+{{- with .Values.webhook.clientAuth.names }}
+- --webhook-client-names={{ join "," . }}
+{{- end }}
+{{- end }}
 {{- else }}
 - --no-webhook
 {{- end }}

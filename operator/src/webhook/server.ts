@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../../lib/src/index.ts';
@@ -48,6 +49,12 @@ export interface WebhookServerOptions {
   maxBodyBytes?: number;
   /** A request that takes longer is answered 408 (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Verify callers: only a TLS client certificate signed by `caPem` completes the handshake (the
+   * certificate kube-apiserver presents, per its AdmissionConfiguration), and when `allowedNames` is
+   * given, only one whose common name or DNS name is listed is served.
+   */
+  clientAuth?: { caPem: string; allowedNames?: readonly string[] };
   /** Judges one admission request; may look things up. */
   review(request: AdmissionRequest): Promise<AdmissionResponse>;
   log: Logger;
@@ -85,11 +92,13 @@ export class WebhookServer {
     const cert = await this.#o.certificate.load();
     this.#current = cert.certPem + cert.keyPem;
     const timeoutMs = this.#o.timeoutMs ?? 10_000;
+    const clientAuth = this.#o.clientAuth;
     const server = https.createServer(
       {
         cert: cert.certPem,
         key: cert.keyPem,
         minVersion: MIN_TLS_VERSION,
+        ...(clientAuth ? { ca: clientAuth.caPem, requestCert: true, rejectUnauthorized: true } : {}),
         requestTimeout: timeoutMs,
         headersTimeout: Math.min(timeoutMs, 10_000),
       },
@@ -117,7 +126,12 @@ export class WebhookServer {
     try {
       const cert = await this.#o.certificate.load();
       if (cert.certPem + cert.keyPem === this.#current) return false;
-      this.#server?.setSecureContext({ cert: cert.certPem, key: cert.keyPem, minVersion: MIN_TLS_VERSION });
+      this.#server?.setSecureContext({
+        cert: cert.certPem,
+        key: cert.keyPem,
+        minVersion: MIN_TLS_VERSION,
+        ...(this.#o.clientAuth ? { ca: this.#o.clientAuth.caPem } : {}),
+      });
       this.#current = cert.certPem + cert.keyPem;
       this.#o.log.info('webhook serving certificate reloaded');
       return true;
@@ -149,6 +163,12 @@ export class WebhookServer {
       res.end(text);
     };
     const seconds = () => (performance.now() - started) / 1000;
+    const allowed = this.#o.clientAuth?.allowedNames;
+    if (allowed && allowed.length > 0 && !callerNamed(req, allowed)) {
+      send(403, { error: 'this client certificate is not one the webhook serves' });
+      req.resume();
+      return;
+    }
     if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/validate') {
       send(404, { error: 'POST an AdmissionReview to /validate' });
       req.resume();
@@ -207,4 +227,18 @@ export class WebhookServer {
       this.#o.onReviewed?.(operation, 'error', seconds());
     }
   }
+}
+
+/** Whether the verified client certificate's common name or one of its DNS names is allowed. */
+function callerNamed(req: IncomingMessage, allowed: readonly string[]): boolean {
+  const cert = (req.socket as TLSSocket).getPeerCertificate?.();
+  if (!cert || !cert.subject) return false;
+  const names = [
+    ...[cert.subject.CN].flat(),
+    ...(cert.subjectaltname ?? '')
+      .split(', ')
+      .filter((n) => n.startsWith('DNS:'))
+      .map((n) => n.slice(4)),
+  ];
+  return names.some((n) => n !== undefined && allowed.includes(n));
 }

@@ -49,6 +49,7 @@ const productionValues = (namespace: string): Values => ({
       enabled: true,
       issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca', group: 'cert-manager.io' },
     },
+    clientAuth: { caConfigMap: 'apiserver-webhook-client-ca', names: ['kube-apiserver-webhook-client'] },
   },
   allocator: {
     image: { repository: 'registry.example/c2c/allocator', tag: '1.2.3' },
@@ -256,6 +257,33 @@ describe('the chart', () => {
       ]),
     );
     expect(container?.args).not.toContain('--insecure-open');
+    // The webhook verifies that its caller is the API server.
+    const operator = findManifest(manifests, 'Deployment', '-operator') as Manifest & {
+      spec: {
+        template: {
+          spec: {
+            containers: Array<{ args: string[]; volumeMounts: Array<{ name: string; mountPath: string }> }>;
+            volumes: Array<{ name: string; configMap?: { name: string } }>;
+          };
+        };
+      };
+    };
+    const opContainer = operator.spec.template.spec.containers[0];
+    expect(opContainer?.args).toEqual(
+      expect.arrayContaining([
+        '--webhook-client-ca-file=/var/run/click-to-call-in/webhook-client-ca/ca.crt',
+        '--webhook-client-names=kube-apiserver-webhook-client',
+      ]),
+    );
+    expect(opContainer?.volumeMounts).toContainEqual({
+      name: 'webhook-client-ca',
+      mountPath: '/var/run/click-to-call-in/webhook-client-ca',
+      readOnly: true,
+    });
+    expect(operator.spec.template.spec.volumes).toContainEqual({
+      name: 'webhook-client-ca',
+      configMap: { name: 'apiserver-webhook-client-ca' },
+    });
     // Metrics on their own port: scraped there, and only scrapers may reach it.
     expect(container?.args).toContain('--metrics-port=9090');
     const monitors = manifests.filter((m) => m.kind === 'ServiceMonitor') as Array<

@@ -120,7 +120,7 @@ export function webhookConfiguration(name: string, webhookPort: number, namespac
 export function postToWebhook(
   port: number,
   body: string | Buffer,
-  tls: Pick<https.RequestOptions, 'ca' | 'rejectUnauthorized' | 'agent'>,
+  tls: Pick<https.RequestOptions, 'ca' | 'rejectUnauthorized' | 'agent' | 'cert' | 'key'>,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(

@@ -83,3 +83,50 @@ describe('the webhook server', () => {
     await expect(post(review, first.ca.certPem)).rejects.toThrow();
   });
 });
+
+describe('the webhook server verifying client certificates', () => {
+  it('serves only certificates from its client CA, and of those only the names allowed', async () => {
+    const serving = issue();
+    const clients = createCertificateAuthority('webhook-client-ca');
+    const apiServer = issueCertificate(clients, {
+      commonName: 'kube-apiserver-webhook-client',
+      usage: 'client',
+    });
+    const other = issueCertificate(clients, { commonName: 'someone-else', usage: 'client' });
+    const certDir = await mkdtemp(path.join(tmpdir(), 'webhook-client-auth-'));
+    await writeFile(path.join(certDir, 'tls.key'), serving.leaf.keyPem);
+    await writeFile(path.join(certDir, 'tls.crt'), serving.leaf.certPem);
+    const verifying = new WebhookServer({
+      port: 0,
+      host: '127.0.0.1',
+      certificate: certificateFiles(certDir),
+      reloadIntervalMs: 0,
+      clientAuth: { caPem: clients.certPem, allowedNames: ['kube-apiserver-webhook-client'] },
+      review: async (request) => ({ uid: request.uid, allowed: true }),
+      log: createLogger('webhook-test', { level: 'silent' }),
+    });
+    await verifying.start();
+    try {
+      const review = JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: { uid: 'u1', operation: 'CREATE', object: {} },
+      });
+      const as = (c: KeyPairPem) =>
+        postToWebhook(verifying.port, review, {
+          ca: serving.ca.certPem,
+          agent: false,
+          cert: c.certPem,
+          key: c.keyPem,
+        });
+      expect((await as(apiServer)).status).toBe(200);
+      expect(await as(other)).toMatchObject({ status: 403 });
+      await expect(
+        postToWebhook(verifying.port, review, { ca: serving.ca.certPem, agent: false }),
+      ).rejects.toThrow();
+    } finally {
+      await verifying.stop();
+      await rm(certDir, { recursive: true, force: true });
+    }
+  });
+});
