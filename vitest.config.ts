@@ -2,9 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // CI also writes a machine-readable report, summarised by .ci/run.
+    // CI also writes a machine-readable report, summarised by .ci/run (one per vitest run: npm test
+    // runs the node project after the others, not beside them).
     reporters: process.env.CI
-      ? ['default', ['json', { outputFile: '.test-logs/vitest-report.json' }]]
+      ? [
+          'default',
+          ['json', { outputFile: process.env.C2C_VITEST_REPORT ?? '.test-logs/vitest-report.json' }],
+        ]
       : ['default'],
     projects: [
       {
