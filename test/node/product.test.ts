@@ -16,6 +16,7 @@ import { INFRA_IMAGES } from './infra-images.ts';
 import { helm, kubectl, must, relayTo, testNode } from './context.ts';
 import { call, SteadyLoad, type LoadTarget } from './load.ts';
 import type { Relay } from './relay.ts';
+import { freePort } from '../harness/ports.ts';
 
 const execFileAsync = promisify(execFile);
 const projectDir = path.resolve(import.meta.dirname, '..', '..');
@@ -412,5 +413,34 @@ describe('the chart on a real node', () => {
       }
     });
     expect(served).toBe(true);
+  });
+
+  it("runs the kind script's scenario (test/e2e/scenario.sh) in the same form", async () => {
+    await must(helm(['uninstall', release, '-n', namespace, '--wait', '--timeout=2m']));
+    const kindNamespace = 'click-to-call-in';
+    await must(kubectl(['create', 'namespace', kindNamespace]));
+    const natsManifest = (await readFile(path.join(import.meta.dirname, 'manifests', 'nats.yaml'), 'utf8'))
+      .replaceAll('NAMESPACE', kindNamespace)
+      .replaceAll('NATS_IMAGE', INFRA_IMAGES.nats);
+    await must(kubectl(['apply', '-f', '-'], { input: natsManifest }));
+    await must(kubectl(['-n', kindNamespace, 'rollout', 'status', 'statefulset/nats', '--timeout=180s']));
+    const started = Date.now();
+    const scenario = await execFileAsync(path.join(projectDir, 'test', 'e2e', 'scenario.sh'), [], {
+      env: {
+        ...process.env,
+        KUBECONFIG: testNode().kubeconfigPath,
+        C2C_E2E_NAMESPACE: kindNamespace,
+        C2C_E2E_GROUPS_NAMESPACE: 'kind-groups',
+        C2C_IMAGE_TAG: 'node-2',
+        // The CRD stays from the release above, owned by it: this release must not take it over.
+        C2C_E2E_CHART_ARGS: '--set crds.install=false',
+        C2C_E2E_PORT: String(await freePort()),
+      },
+      maxBuffer: 16 << 20,
+    }).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`scenario.sh failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
+    });
+    figures['kind scenario (s)'] = (Date.now() - started) / 1000;
+    expect(scenario.stdout).toContain('=== scenario passed');
   });
 });
