@@ -16,6 +16,8 @@ export interface NatsServerOptions {
   /** Reuse a port and store, e.g. to restart the same server. */
   port?: number;
   name?: string;
+  /** Join a cluster: listen for routes on `port`, connect to `routes` (nats-route://host:port). */
+  cluster?: { name: string; port: number; routes: string[] };
 }
 
 /** nats-server with JetStream on a free loopback port, its store in `dir`. */
@@ -55,6 +57,18 @@ export class NatsServer {
         `listen: "127.0.0.1:${port}"`,
         `http: "127.0.0.1:${monitorPort}"`,
         `server_name: "${name}"`,
+        ...(this.#options.cluster
+          ? [
+              'cluster {',
+              `  name: "${this.#options.cluster.name}"`,
+              `  listen: "127.0.0.1:${this.#options.cluster.port}"`,
+              `  routes: [${this.#options.cluster.routes.map((r) => `"${r}"`).join(', ')}]`,
+              '  connect_retries: -1',
+              // Only the routes given: no node learns another's own address and bypasses a proxy.
+              '  no_advertise: true',
+              '}',
+            ]
+          : []),
         'jetstream {',
         `  store_dir: "${path.join(this.#dir, 'jetstream')}"`,
         ...(this.#options.syncAlways ? ['  sync_interval: always'] : []),

@@ -17,6 +17,7 @@ export class TcpProxy {
   readonly #targetPort: number;
   readonly #pairs = new Set<Pair>();
   #server: net.Server | undefined;
+  #cut = false;
 
   constructor(targetPort: number) {
     this.#targetPort = targetPort;
@@ -48,6 +49,10 @@ export class TcpProxy {
   }
 
   #accept(client: net.Socket): void {
+    if (this.#cut) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect({ host: '127.0.0.1', port: this.#targetPort });
     const pair: Pair = { client, upstream, frozen: false };
     this.#pairs.add(pair);
@@ -67,6 +72,23 @@ export class TcpProxy {
       socket.on('error', close);
       socket.on('close', close);
     }
+  }
+
+  /**
+   * Cuts the link, as a network partition does: every connection is closed and new ones are refused
+   * until `heal()`.
+   */
+  cut(): void {
+    this.#cut = true;
+    for (const pair of this.#pairs) {
+      pair.client.destroy();
+      pair.upstream.destroy();
+    }
+    this.#pairs.clear();
+  }
+
+  heal(): void {
+    this.#cut = false;
   }
 
   /** Freezes every connection open now; returns how many. */

@@ -6,9 +6,10 @@ import {
   JetStreamApiError,
   PubHeaders,
   type JetStreamClient,
+  type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import {
   connect,
   credsAuthenticator,
@@ -31,15 +32,23 @@ import {
 } from './store.ts';
 
 export interface NatsStoreOptions {
-  /** e.g. `nats://127.0.0.1:4222`; user and password may be given in the URL. */
+  /**
+   * e.g. `nats://127.0.0.1:4222`, or a comma-separated seed list of a cluster's nodes; user and
+   * password may be given in the URL.
+   */
   url: string;
   /** Content of a NATS credentials file (JWT + NKey seed). */
   credentials?: Uint8Array;
   /** CA certificate file to verify the server; turns TLS on. */
   caFile?: string;
   bucket: string;
-  /** Stream replicas when the bucket is created here (R1 for development, R3 in production). */
+  /**
+   * Stream replicas of the bucket (R1 for development, R3 in production): created so, and an
+   * existing bucket with another count is refused.
+   */
   replicas?: number;
+  /** How often the bucket's stream is asked whether it has a leader (ms; readiness follows it). */
+  healthCheckMs?: number;
   /** How long the server keeps the marker it writes when a key expires (ms, at least 1000). */
   markerTtlMs?: number;
   /** How long a removal marker lives before the key's subject is empty again (seconds). */
@@ -49,6 +58,9 @@ export interface NatsStoreOptions {
   connectionName?: string;
   log: Logger;
 }
+
+/** Tries to open the bucket while JetStream answers with time-outs (about 60 s in all). */
+const OPEN_ATTEMPTS = 10;
 
 /** nats-server release that introduced per-message TTL (ADR-43). */
 const MIN_SERVER_VERSION = [2, 11, 0] as const;
@@ -63,6 +75,7 @@ export class NatsStore implements CoordinationStore {
   readonly #nc: NatsConnection;
   readonly #kv: KV;
   readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
   readonly #bucket: string;
   /** `$KV.<bucket>.`: a key's subject is this followed by the key. */
   readonly #subjectPrefix: string;
@@ -71,13 +84,17 @@ export class NatsStore implements CoordinationStore {
   readonly #timeoutMs: number;
   readonly #acks: AckMux;
   #connected = true;
+  /** The bucket's stream answered with a leader at the last check. */
+  #streamHealthy = true;
+  #healthTimer: NodeJS.Timeout | undefined;
   /** Watches to restart with a fresh snapshot after a reconnection (their consumers may be gone). */
   readonly #restartOnReconnect = new Set<() => void>();
   readonly #firstWriteHeadersByTtl = new Map<number, MsgHdrs>();
   /** Writes waiting for the end of this event-loop turn (see #coalesced). */
   #pendingWrites: (() => void)[] = [];
 
-  private constructor(nc: NatsConnection, kv: KV, options: NatsStoreOptions) {
+  private constructor(nc: NatsConnection, kv: KV, jsm: JetStreamManager, options: NatsStoreOptions) {
+    this.#jsm = jsm;
     this.#nc = nc;
     this.#kv = kv;
     this.#js = jetstream(nc, { timeout: options.timeoutMs ?? 5_000 });
@@ -88,6 +105,32 @@ export class NatsStore implements CoordinationStore {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#acks = new AckMux(nc, this.#timeoutMs);
     void this.#followStatus();
+    const every = options.healthCheckMs ?? 2_000;
+    if (every > 0) {
+      this.#healthTimer = setInterval(() => void this.#checkStream(), every);
+      this.#healthTimer.unref();
+    }
+  }
+
+  /**
+   * Whether the bucket's stream can take writes: it answers its info with a leader (a clustered
+   * stream without quorum has none, and writes to it fail until one is elected).
+   */
+  async #checkStream(): Promise<void> {
+    if (!this.#connected) return;
+    let healthy: boolean;
+    try {
+      const jsm = await jetstreamManager(this.#nc, { timeout: 2_000 });
+      const info = await jsm.streams.info(`KV_${this.#bucket}`);
+      healthy = info.cluster === undefined || typeof info.cluster.leader === 'string';
+    } catch {
+      healthy = false;
+    }
+    if (healthy !== this.#streamHealthy) {
+      if (healthy) this.#log.info('the KV bucket has a stream leader again');
+      else this.#log.warn('the KV bucket has no stream leader (no quorum?): not ready');
+    }
+    this.#streamHealthy = healthy;
   }
 
   /**
@@ -98,9 +141,14 @@ export class NatsStore implements CoordinationStore {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: options.url,
+        servers: seedList(options.url),
         name: options.connectionName ?? 'c2c-allocator',
         maxReconnectAttempts: -1,
+        // Reconnect across the seeds (and the nodes the servers tell about) quickly, with jitter, so
+        // that replicas reconnecting after a node loss do not arrive all at once.
+        reconnectTimeWait: 500,
+        reconnectJitter: 500,
+        reconnectJitterTLS: 1_000,
         timeout: 10_000,
         // No stack capture per request: measurable CPU at thousands of requests a second.
         noAsyncTraces: true,
@@ -125,8 +173,19 @@ export class NatsStore implements CoordinationStore {
           { details: { serverVersion: version } },
         );
       }
-      const kv = await openBucket(nc, options);
-      return new NatsStore(nc, kv, options);
+      // A cluster still electing its JetStream leaders answers with time-outs for a while: retry.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const kv = await openBucket(nc, options);
+          const jsm = await jetstreamManager(nc, { timeout: options.timeoutMs ?? 5_000 });
+          return new NatsStore(nc, kv, jsm, options);
+        } catch (err) {
+          const transient = err instanceof TimeoutError || isTimeout(err) || isTemporarilyUnavailable(err);
+          if (!transient || attempt >= OPEN_ATTEMPTS) throw err;
+          options.log.warn({ err, attempt }, 'the KV bucket cannot be opened yet; retrying');
+          await new Promise((r) => setTimeout(r, 2_000));
+        }
+      }
     } catch (err) {
       await nc.close().catch(() => undefined);
       if (err instanceof StoreError) throw err;
@@ -182,7 +241,7 @@ export class NatsStore implements CoordinationStore {
       return await put(0);
     } catch (err) {
       if (err instanceof JetStreamApiError && !isWrongLastSequence(err)) throw err;
-      const last = await this.#kv.get(key);
+      const last = await this.#rawGet(key);
       if (last?.operation === 'DEL' || last?.operation === 'PURGE') return put(last.revision);
       throw err;
     }
@@ -369,10 +428,11 @@ export class NatsStore implements CoordinationStore {
   }
 
   healthy(): boolean {
-    return this.#connected && !this.#nc.isClosed();
+    return this.#connected && this.#streamHealthy && !this.#nc.isClosed();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#healthTimer);
     // Draining lets acknowledgements still on their way arrive; whatever waits after that fails.
     await this.#nc.drain().catch(() => this.#nc.close());
     this.#acks.close();
@@ -396,11 +456,23 @@ export class NatsStore implements CoordinationStore {
     });
   }
 
-  async #rawGet(key: string): Promise<KvEntry | null> {
+  /**
+   * The key's last message, read from the stream's leader. A KV get may be answered by any replica
+   * (direct get), and a replica still catching up after a restart answers with an older state: a
+   * request created a moment ago would not be found by a match. The leader has every acknowledged write.
+   */
+  async #rawGet(key: string): Promise<{ operation: string; value: Uint8Array; revision: number } | null> {
     this.#failFastWhenDisconnected('get');
     try {
-      return await this.#kv.get(key);
+      const m = await this.#jsm.streams.getMessage(`KV_${this.#bucket}`, {
+        last_by_subj: `${this.#subjectPrefix}${key}`,
+      });
+      if (!m) return null;
+      const operation =
+        m.header?.get('Nats-Marker-Reason') === 'MaxAge' ? 'PURGE' : m.header?.get(KV_OPERATION) || 'PUT';
+      return { operation, value: m.data, revision: m.seq };
     } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
       throw this.#unavailable('get', err);
     }
   }
@@ -420,7 +492,7 @@ export class NatsStore implements CoordinationStore {
 
   /** While the connection is down, answer at once instead of waiting for a request timeout. */
   #failFastWhenDisconnected(op: string): void {
-    if (!this.healthy()) throw new StoreError(StoreCode.Unavailable, `NATS KV ${op}: not connected to NATS`);
+    if (!this.#connected || this.#nc.isClosed()) throw new StoreError(StoreCode.Unavailable, `NATS KV ${op}: not connected to NATS`);
   }
 
   #unavailable(op: string, err: unknown): StoreError {
@@ -444,6 +516,15 @@ async function openBucket(nc: NatsConnection, options: NatsStoreOptions): Promis
         `the KV bucket ${options.bucket} was created without per-message TTL (allow_msg_ttl, subject_delete_marker_ttl); ` +
           'delete it or choose another bucket name, and the allocator creates one with markerTTL',
         { details: { bucket: options.bucket } },
+      );
+    }
+    const wanted = options.replicas ?? 1;
+    if (c.num_replicas !== wanted) {
+      throw new StoreError(
+        StoreCode.Unsupported,
+        `the KV bucket ${options.bucket} has ${c.num_replicas} replica${c.num_replicas === 1 ? '' : 's'}, but the allocator was told ${wanted} (--nats-replicas); ` +
+          `give the flag the bucket's count, or change the bucket (nats stream edit KV_${options.bucket} --replicas ${wanted})`,
+        { details: { bucket: options.bucket, replicas: c.num_replicas } },
       );
     }
     if (c.max_msgs_per_subject !== 1) {
@@ -497,6 +578,11 @@ function isWrongLastSequence(err: unknown): boolean {
   );
 }
 
+/** JetStream's "system temporarily unavailable" (no meta leader yet). */
+function isTemporarilyUnavailable(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === 10008;
+}
+
 function isTimeout(err: unknown): boolean {
   return err instanceof Error && (err.name === 'TimeoutError' || err.cause instanceof TimeoutError);
 }
@@ -515,6 +601,14 @@ export function compareVersions(version: string, min: readonly number[]): number
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/** `a,b,c` → the seed URLs, each trimmed. */
+export function seedList(url: string): string[] {
+  return url
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
 }
 
 function redactUrl(url: string): string {

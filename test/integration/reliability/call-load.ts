@@ -1,0 +1,207 @@
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { groupPrefix } from '../../../allocator/src/domain/index.ts';
+import type { AllocatorProcess } from '../allocator/allocator-process.ts';
+
+/** An answer slower than this counts as a hang (the store's own timeout is 5 s). */
+const HANG_MS = 15_000;
+
+interface Answer {
+  op: 'create' | 'match';
+  phase: string;
+  atMs: number;
+  ms: number;
+  status: number;
+  code?: string;
+}
+
+interface Created {
+  id: string;
+  number: string;
+  accessCode?: string;
+  /** Set once a match of it was acknowledged. */
+  matched: boolean;
+  /** A match of it failed without saying whether it was applied (503 or no answer). */
+  unsure: boolean;
+}
+
+export interface PhaseReport {
+  phase: string;
+  acknowledgedCreates: number;
+  acknowledgedMatches: number;
+  failures: Record<string, number>;
+  /** Longest stretch without an acknowledged create, within the phase (ms). */
+  longestGapMs: number;
+  p99Ms: number;
+}
+
+/**
+ * A steady create + match load on several allocator replicas: each worker creates a request on one
+ * replica and, for four in five of them, matches it on another, keeping the rest live. Every
+ * acknowledged create and match is remembered, so that the store can be checked against them.
+ */
+export class CallLoad {
+  readonly #replicas: AllocatorProcess[];
+  readonly #group: string;
+  readonly #answers: Answer[] = [];
+  readonly created: Created[] = [];
+  #phase = 'before';
+  #running = false;
+  #workers: Promise<void>[] = [];
+
+  constructor(replicas: AllocatorProcess[], group: string) {
+    this.#replicas = replicas;
+    this.#group = group;
+  }
+
+  set phase(name: string) {
+    this.#phase = name;
+  }
+
+  start(workers = 6, pauseMs = 100): void {
+    this.#running = true;
+    this.#workers = Array.from({ length: workers }, async (_, w) => {
+      for (let i = 0; this.#running; i++) {
+        await this.#one(w + i * workers);
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await Promise.all(this.#workers);
+  }
+
+  acknowledged(phase?: string): number {
+    return this.#answers.filter(
+      (a) => a.op === 'create' && a.status === 201 && (phase === undefined || a.phase === phase),
+    ).length;
+  }
+
+  report(phase: string): PhaseReport {
+    const inPhase = this.#answers.filter((a) => a.phase === phase);
+    const failures: Record<string, number> = {};
+    for (const a of inPhase)
+      if (a.status >= 300)
+        failures[`${a.op} ${a.status} ${a.code ?? ''}`.trim()] =
+          (failures[`${a.op} ${a.status} ${a.code ?? ''}`.trim()] ?? 0) + 1;
+    const okTimes = inPhase.filter((a) => a.op === 'create' && a.status === 201).map((a) => a.atMs + a.ms);
+    const start = Math.min(...inPhase.map((a) => a.atMs));
+    const end = Math.max(...inPhase.map((a) => a.atMs + a.ms));
+    let longestGapMs = 0;
+    let last = start;
+    for (const t of [...okTimes.sort((a, b) => a - b), end]) {
+      longestGapMs = Math.max(longestGapMs, t - last);
+      last = t;
+    }
+    const latencies = inPhase.map((a) => a.ms).sort((a, b) => a - b);
+    return {
+      phase,
+      acknowledgedCreates: okTimes.length,
+      acknowledgedMatches: inPhase.filter((a) => a.op === 'match' && a.status === 200).length,
+      failures,
+      longestGapMs: Math.round(longestGapMs),
+      p99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0),
+    };
+  }
+
+  /** Answers that were neither success nor a clear, documented refusal (503 or 409): hangs, 500s. */
+  unexpected(): Answer[] {
+    return this.#answers.filter(
+      (a) => ![200, 201, 503].includes(a.status) && !(a.op === 'match' && a.status === 404),
+    );
+  }
+
+  async #one(i: number): Promise<void> {
+    const on = this.#replicas[i % this.#replicas.length] as AllocatorProcess;
+    const other = this.#replicas[(i + 1) % this.#replicas.length] as AllocatorProcess;
+    const created = await this.#call(
+      'create',
+      on,
+      `/v1/groups/${encodeURIComponent(this.#group)}/requests`,
+      {},
+    );
+    if (created?.status !== 201) return;
+    const r = created.body as { id: string; number: string; accessCode?: string };
+    const record: Created = {
+      id: r.id,
+      number: r.number,
+      matched: false,
+      unsure: false,
+      ...(r.accessCode ? { accessCode: r.accessCode } : {}),
+    };
+    this.created.push(record);
+    if (i % 5 === 0) return;
+    const matched = await this.#call('match', other, '/v1/match', {
+      dialledNumber: r.number,
+      ...(r.accessCode ? { accessCode: r.accessCode } : {}),
+    });
+    if (matched?.status === 200) record.matched = true;
+    else if (matched?.status !== 404) record.unsure = true;
+  }
+
+  async #call(op: Answer['op'], on: AllocatorProcess, route: string, body: unknown) {
+    const atMs = performance.now();
+    const phase = this.#phase;
+    try {
+      const res = await fetch(`${on.url}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(HANG_MS),
+      });
+      const json = (await res.json()) as { error?: { code: string } };
+      this.#answers.push({
+        op,
+        phase,
+        atMs,
+        ms: performance.now() - atMs,
+        status: res.status,
+        ...(json.error ? { code: json.error.code } : {}),
+      });
+      return { status: res.status, body: json };
+    } catch (err) {
+      this.#answers.push({
+        op,
+        phase,
+        atMs,
+        ms: performance.now() - atMs,
+        status: 0,
+        code: (err as Error).name,
+      });
+      return undefined;
+    }
+  }
+}
+
+/**
+ * What the store says of the acknowledged work: creates not matched must be held, on the number
+ * they were given; acknowledged matches must be gone; no number may be held twice.
+ */
+export async function checkStore(
+  servers: string,
+  bucket: string,
+  group: string,
+  created: readonly { id: string; number: string; matched: boolean; unsure: boolean }[],
+): Promise<{ lost: string[]; resurrected: string[]; heldTwice: number; held: number }> {
+  const nc = await connect({ servers: servers.split(',') });
+  try {
+    const kv = await new Kvm(nc).open(bucket);
+    const byId = new Map<string, string>();
+    for await (const key of await kv.keys(`${groupPrefix(group)}>`)) {
+      const e = await kv.get(key);
+      if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
+      const v = e.json<{ id: string; number: string }>();
+      byId.set(v.id, v.number);
+    }
+    const lost = created
+      .filter((c) => !c.matched && !c.unsure && byId.get(c.id) !== c.number)
+      .map((c) => c.id);
+    const resurrected = created.filter((c) => c.matched && byId.has(c.id)).map((c) => c.id);
+    const numbers = [...byId.values()];
+    return { lost, resurrected, heldTwice: numbers.length - new Set(numbers).size, held: byId.size };
+  } finally {
+    await nc.close();
+  }
+}
