@@ -492,7 +492,8 @@ export class NatsStore implements CoordinationStore {
 
   /** While the connection is down, answer at once instead of waiting for a request timeout. */
   #failFastWhenDisconnected(op: string): void {
-    if (!this.#connected || this.#nc.isClosed()) throw new StoreError(StoreCode.Unavailable, `NATS KV ${op}: not connected to NATS`);
+    if (!this.#connected || this.#nc.isClosed())
+      throw new StoreError(StoreCode.Unavailable, `NATS KV ${op}: not connected to NATS`);
   }
 
   #unavailable(op: string, err: unknown): StoreError {
