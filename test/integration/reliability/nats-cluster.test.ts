@@ -345,7 +345,7 @@ describe('sync_interval: always against the default on a three-node cluster', ()
     }
   };
 
-  it('costs more per create with fsync on every write, and neither setting loses an acknowledged create to a SIGKILL of two nodes', async () => {
+  it('measures the cost per create of each setting, and neither loses an acknowledged create to a SIGKILL of two nodes', async () => {
     const always = await measure(true);
     const lazy = await measure(false);
     console.info(
