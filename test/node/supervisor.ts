@@ -41,8 +41,13 @@ export function privateFolder(workDir: string, target: string): string {
   return path.join(workDir, 'fs', target.replaceAll('/', '_'));
 }
 
-const workDir = process.argv[2];
-if (!workDir) throw new Error('usage: supervisor.ts <work folder>');
+function workFolder(): string {
+  const folder = process.argv[2];
+  if (!folder) throw new Error('usage: supervisor.ts <work folder>');
+  return folder;
+}
+
+const workDir = workFolder();
 const logDir = path.join(workDir, 'logs');
 const confDir = path.join(workDir, 'conf');
 const processes: ManagedProcess[] = [];
@@ -71,7 +76,7 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 
 function bindPrivatePaths(): void {
   for (const target of PRIVATE_PATHS) {
-    const source = privateFolder(workDir!, target);
+    const source = privateFolder(workDir, target);
     execFileSync('mkdir', ['-p', source]);
     execFileSync('mount', ['--bind', source, target]);
   }
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
   bindPrivatePaths();
   step('private mounts');
 
-  const controlPlane = new ControlPlane(path.join(workDir!, 'control-plane'), logDir, {
+  const controlPlane = new ControlPlane(path.join(workDir, 'control-plane'), logDir, {
     node: { address: NODE.ip, serviceClusterIpRange: NODE.serviceCidr, serviceIp: NODE.apiServiceIp },
   });
   stopHooks.push(() => controlPlane.stop());
@@ -116,12 +121,9 @@ async function main(): Promise<void> {
     writeFile(file('resolv.conf'), ''),
     writeFile(
       file('containerd.toml'),
-      containerdConfig({ sandboxImage: INFRA_IMAGES.pause, optDir: path.join(workDir!, 'opt') }),
+      containerdConfig({ sandboxImage: INFRA_IMAGES.pause, optDir: path.join(workDir, 'opt') }),
     ),
-    writeFile(
-      path.join(privateFolder(workDir!, '/etc/cni/net.d'), '10-c2c-node.conflist'),
-      cniBridgeConfig(),
-    ),
+    writeFile(path.join(privateFolder(workDir, '/etc/cni/net.d'), '10-c2c-node.conflist'), cniBridgeConfig()),
     writeFile(
       file('kubelet.json'),
       kubeletConfig({
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
   );
   step('containerd');
 
-  const imageDir = path.join(workDir!, 'images');
+  const imageDir = path.join(workDir, 'images');
   const tars = (await readFile(path.join(imageDir, 'list.txt'), 'utf8')).split('\n').filter(Boolean);
   for (const tar of tars) await ctr('images', 'import', tar);
   step('image import');
@@ -198,7 +200,7 @@ async function main(): Promise<void> {
   await kubectl('-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=120s');
   step('CoreDNS Ready');
 
-  const relay = await serveRelaySocket(path.join(workDir!, 'relay.sock'));
+  const relay = await serveRelaySocket(path.join(workDir, 'relay.sock'));
   stopHooks.push(() => new Promise<void>((resolve) => relay.close(() => resolve())));
   const ready: ReadyFile = {
     apiServerPort,
@@ -206,8 +208,8 @@ async function main(): Promise<void> {
     caCertPem: cp.caCertPem,
     steps,
   };
-  await writeFile(path.join(workDir!, 'ready.json.tmp'), JSON.stringify(ready));
-  execFileSync('mv', [path.join(workDir!, 'ready.json.tmp'), path.join(workDir!, 'ready.json')]);
+  await writeFile(path.join(workDir, 'ready.json.tmp'), JSON.stringify(ready));
+  execFileSync('mv', [path.join(workDir, 'ready.json.tmp'), path.join(workDir, 'ready.json')]);
 }
 
 const stopHooks: (() => Promise<void>)[] = [];
