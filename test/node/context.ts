@@ -1,10 +1,12 @@
 /** What the node's test files use: the node's kubeconfig, kubectl and helm against it, relays into it. */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import type { CommandResult } from '../harness/context.ts';
 import { resolveTool } from '../harness/tools.ts';
+import { podCgroupPids } from './host.ts';
 import type { NodeInfo } from './node.ts';
 import { openRelay, type Relay } from './relay.ts';
 
@@ -57,4 +59,27 @@ export async function must(result: Promise<CommandResult>): Promise<string> {
 /** A loopback port on the host that reaches `ip:port` inside the node's network namespace. */
 export function relayTo(ip: string, port: number): Promise<Relay> {
   return openRelay(testNode().relaySocket, ip, port);
+}
+
+/**
+ * SIGKILLs the processes of a pod whose command line matches `command`, as a crash would: no SIGTERM,
+ * nothing released. Finds them by the pod's cgroup (`pod<uid>` under the node's cgroup root).
+ */
+export function crashPodProcess(podUid: string, command: RegExp): number[] {
+  const killed: number[] = [];
+  for (const pid of podCgroupPids(podUid)) {
+    const commandLine = readCommandLine(pid);
+    if (commandLine === undefined || !command.test(commandLine)) continue;
+    process.kill(pid, 'SIGKILL');
+    killed.push(pid);
+  }
+  return killed;
+}
+
+function readCommandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return undefined;
+  }
 }

@@ -114,6 +114,37 @@ export function cgroupPids(): number[] {
   return [...pids];
 }
 
+/** Process ids of one pod, by its cgroup `pod<uid>` (dashes as the cgroupfs driver writes them). */
+export function podCgroupPids(podUid: string): number[] {
+  const pids = new Set<number>();
+  const wanted = `pod${podUid}`;
+  const walk = (dir: string, inPod: boolean) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    if (inPod) {
+      try {
+        for (const pid of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          pids.add(Number(pid));
+        }
+      } catch {
+        // removed meanwhile
+      }
+    }
+    for (const entry of entries) {
+      const child = path.join(dir, entry);
+      if (statSync(child, { throwIfNoEntry: false })?.isDirectory()) walk(child, inPod || entry === wanted);
+    }
+  };
+  const pidsHierarchy =
+    cgroupHierarchies().find((h) => path.basename(h) === 'pids') ?? cgroupHierarchies()[0];
+  if (pidsHierarchy) walk(path.join(pidsHierarchy, NODE.name), false);
+  return [...pids];
+}
+
 /** Removes the cgroup root, deepest first; a cgroup that still holds a process stays (and is reported). */
 export function removeCgroupRoot(): string[] {
   const left: string[] = [];
