@@ -46,6 +46,7 @@ export const NODE_PACKAGES = [
   { name: 'runc', file: '/usr/sbin/runc' },
   { name: 'containernetworking-plugins', file: '/usr/lib/cni/bridge' },
   { name: 'iptables', file: '/usr/sbin/iptables' },
+  { name: 'conntrack', file: '/usr/sbin/conntrack' },
   { name: 'iproute2', file: '/usr/sbin/ip' },
   { name: 'util-linux', file: '/usr/bin/nsenter' },
   { name: 'gcc', file: '/usr/bin/gcc' },
