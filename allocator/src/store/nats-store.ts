@@ -328,10 +328,20 @@ export class NatsStore implements CoordinationStore {
     }
   }
 
+  /**
+   * The live entries under `prefix`, listed by the stream's leader (the subjects of its state) and
+   * read from it: a KV key listing runs on a consumer that may sit on a replica still catching up,
+   * and would miss keys written a moment ago.
+   */
   async list(prefix: string): Promise<StoreEntry[]> {
+    this.#failFastWhenDisconnected('list');
     try {
-      const keys: string[] = [];
-      for await (const k of await this.#kv.keys(`${prefix}>`)) keys.push(k);
+      const info = await this.#jsm.streams.info(`KV_${this.#bucket}`, {
+        subjects_filter: `${this.#subjectPrefix}${prefix}>`,
+      });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
+        subject.substring(this.#subjectPrefix.length),
+      );
       const entries = await Promise.all(keys.map((k) => this.get(k)));
       return entries.filter((e): e is StoreEntry => e !== null);
     } catch (err) {

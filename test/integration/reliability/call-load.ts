@@ -1,6 +1,6 @@
-import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
-import { groupPrefix } from '../../../allocator/src/domain/index.ts';
+import { groupPrefix, slotKey } from '../../../allocator/src/domain/index.ts';
+import { NatsStore } from '../../../allocator/src/store/index.ts';
+import { createLogger } from '../../../lib/src/index.ts';
 import type { AllocatorProcess } from '../allocator/allocator-process.ts';
 
 /** An answer slower than this counts as a hang (the store's own timeout is 5 s). */
@@ -177,31 +177,53 @@ export class CallLoad {
 
 /**
  * What the store says of the acknowledged work: creates not matched must be held, on the number
- * they were given; acknowledged matches must be gone; no number may be held twice.
+ * they were given; acknowledged matches must be gone; no number may be held twice. Read through the
+ * allocator's own store, from the stream's leader: a replica still catching up may lag behind.
  */
 export async function checkStore(
   servers: string,
   bucket: string,
+  replicas: number,
   group: string,
   created: readonly { id: string; number: string; matched: boolean; unsure: boolean }[],
-): Promise<{ lost: string[]; resurrected: string[]; heldTwice: number; held: number }> {
-  const nc = await connect({ servers: servers.split(',') });
+): Promise<{ lost: string[]; resurrected: string[]; heldTwice: number; held: number; unlisted: string[] }> {
+  const store = await NatsStore.open({
+    url: servers,
+    bucket,
+    replicas,
+    healthCheckMs: 0,
+    log: createLogger('check-store', { level: 'silent' }),
+  });
   try {
-    const kv = await new Kvm(nc).open(bucket);
-    const byId = new Map<string, string>();
-    for await (const key of await kv.keys(`${groupPrefix(group)}>`)) {
-      const e = await kv.get(key);
-      if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
-      const v = e.json<{ id: string; number: string }>();
-      byId.set(v.id, v.number);
-    }
-    const lost = created
-      .filter((c) => !c.matched && !c.unsure && byId.get(c.id) !== c.number)
-      .map((c) => c.id);
-    const resurrected = created.filter((c) => c.matched && byId.has(c.id)).map((c) => c.id);
-    const numbers = [...byId.values()];
-    return { lost, resurrected, heldTwice: numbers.length - new Set(numbers).size, held: byId.size };
+    // Each request's own slot key (a unique-DNIS number holds at most one), read from the leader.
+    const held = new Map<string, { id: string; number: string }>();
+    await Promise.all(
+      [...new Set(created.map((c) => c.number))].map(async (number) => {
+        const e = await store.get(slotKey(group, number, { kind: 'unique' }));
+        if (e)
+          held.set(
+            number,
+            JSON.parse(Buffer.from(e.value).toString('utf8')) as { id: string; number: string },
+          );
+      }),
+    );
+    const holds = (c: { id: string; number: string }) => held.get(c.number)?.id === c.id;
+    const lost = created.filter((c) => !c.matched && !c.unsure && !holds(c)).map((c) => c.id);
+    const resurrected = created.filter((c) => c.matched && holds(c)).map((c) => c.id);
+    // Two acknowledged, unmatched creates on one number: at most one can be live, the other is lost.
+    const perNumber = new Map<string, number>();
+    for (const c of created)
+      if (!c.matched && !c.unsure) perNumber.set(c.number, (perNumber.get(c.number) ?? 0) + 1);
+    const heldTwice = [...perNumber.values()].filter((n) => n > 1).length;
+    // The store's own listing (what the allocators' view snapshots from) must show the same.
+    const listed = new Set(
+      (await store.list(groupPrefix(group))).map(
+        (e) => (JSON.parse(Buffer.from(e.value).toString('utf8')) as { id: string }).id,
+      ),
+    );
+    const unlisted = [...held.values()].filter((h) => !listed.has(h.id)).map((h) => h.id);
+    return { lost, resurrected, heldTwice, held: held.size, unlisted };
   } finally {
-    await nc.close();
+    await store.close();
   }
 }

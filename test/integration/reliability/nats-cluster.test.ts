@@ -86,16 +86,17 @@ describe('allocators on a three-node JetStream cluster (R3, sync_interval: alway
       60_000,
     );
     await load.stop();
-    const store = await checkStore(cluster.urls, bucket, fault, load.created);
+    const store = await checkStore(cluster.urls, bucket, 3, fault, load.created);
     const report = load.report('fault');
     figures.push(report);
     console.info(
-      `[figure] ${fault}: ${JSON.stringify({ ...report, lost: store.lost.length, resurrected: store.resurrected.length, heldTwice: store.heldTwice, held: store.held, unsureMatches: load.created.filter((c) => c.unsure).length })}`,
+      `[figure] ${fault}: ${JSON.stringify({ ...report, lost: store.lost.length, resurrected: store.resurrected.length, heldTwice: store.heldTwice, held: store.held, unlisted: store.unlisted.length, unsureMatches: load.created.filter((c) => c.unsure).length })}`,
     );
     expect(load.unexpected()).toEqual([]);
     expect(store.lost).toEqual([]);
     expect(store.resurrected).toEqual([]);
     expect(store.heldTwice).toBe(0);
+    expect(store.unlisted).toEqual([]);
     return { load, store, report };
   };
 
