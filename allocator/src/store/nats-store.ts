@@ -73,7 +73,6 @@ const MIN_SERVER_VERSION = [2, 11, 0] as const;
 export class NatsStore implements CoordinationStore {
   readonly kind = 'nats' as const;
   readonly #nc: NatsConnection;
-  readonly #kv: KV;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #bucket: string;
@@ -93,10 +92,9 @@ export class NatsStore implements CoordinationStore {
   /** Writes waiting for the end of this event-loop turn (see #coalesced). */
   #pendingWrites: (() => void)[] = [];
 
-  private constructor(nc: NatsConnection, kv: KV, jsm: JetStreamManager, options: NatsStoreOptions) {
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsStoreOptions) {
     this.#jsm = jsm;
     this.#nc = nc;
-    this.#kv = kv;
     this.#js = jetstream(nc, { timeout: options.timeoutMs ?? 5_000 });
     this.#bucket = options.bucket;
     this.#subjectPrefix = `$KV.${options.bucket}.`;
@@ -176,9 +174,9 @@ export class NatsStore implements CoordinationStore {
       // A cluster still electing its JetStream leaders answers with time-outs for a while: retry.
       for (let attempt = 1; ; attempt++) {
         try {
-          const kv = await openBucket(nc, options);
+          await openBucket(nc, options);
           const jsm = await jetstreamManager(nc, { timeout: options.timeoutMs ?? 5_000 });
-          return new NatsStore(nc, kv, jsm, options);
+          return new NatsStore(nc, jsm, options);
         } catch (err) {
           const transient = err instanceof TimeoutError || isTimeout(err) || isTemporarilyUnavailable(err);
           if (!transient || attempt >= OPEN_ATTEMPTS) throw err;

@@ -3,8 +3,11 @@ import { NatsStore } from '../../../allocator/src/store/index.ts';
 import { createLogger } from '../../../lib/src/index.ts';
 import type { AllocatorProcess } from '../allocator/allocator-process.ts';
 
-/** An answer slower than this counts as a hang (the store's own timeout is 5 s). */
-const HANG_MS = 15_000;
+/**
+ * An answer slower than this counts as a hang. A create caught by a fault can wait for its
+ * acknowledgement (5 s) and then for reading the key back (5 s more), on a machine that may be busy.
+ */
+const HANG_MS = 30_000;
 
 interface Answer {
   op: 'create' | 'match';
