@@ -1,13 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeGuard, guardKey } from '../../../allocator/src/domain/index.ts';
-import { connectNats, harness, uniqueName } from '../../harness/context.ts';
-import { AllocatorProcess } from './allocator-process.ts';
+import type { AllocatorProcess } from './allocator-process.ts';
+import { useReplicaSet } from './replica-set.ts';
 
 const FAILURES_PER_NUMBER = 6;
 const FAILURES_PER_REQUEST = 3;
@@ -33,50 +27,28 @@ const wrongCode = (code: string, n: number) =>
   );
 
 describe('failed-match limits shared by replicas on one nats-server', () => {
-  const bucket = uniqueName('guard');
-  let dir: string;
-  let replicas: AllocatorProcess[] = [];
-  let nc: NatsConnection;
-  let kv: KV;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'c2c-guard-'));
-    await writeFile(
-      path.join(dir, 'groups.yaml'),
+  const set = useReplicaSet(
+    'guard',
+    groupYaml(
+      'shared-codes',
+      ['+18005554000', '+18005554001'],
+      '  accessCode: { generate: true, length: 4 }',
+    ) +
       groupYaml(
-        'shared-codes',
-        ['+18005554000', '+18005554001'],
-        '  accessCode: { generate: true, length: 4 }',
+        'unique-codes',
+        ['+18005554100', '+18005554101'],
+        '  uniqueDnis: true\n  accessCode: { generate: true, length: 6 }',
       ) +
-        groupYaml(
-          'unique-codes',
-          ['+18005554100', '+18005554101'],
-          '  uniqueDnis: true\n  accessCode: { generate: true, length: 6 }',
-        ) +
-        groupYaml('counted', ['+18005554200'], '  accessCode: { generate: true, length: 4 }'),
-    );
-    const logDir = path.join(harness().workDir, 'logs');
-    const args = [
-      ...['--nats-url', harness().natsUrl, '--nats-bucket', bucket, '--groups-dir', dir],
-      ...['--rate-limit-rps', '0', '--nats-marker-ttl-ms', '1000'],
+      groupYaml('counted', ['+18005554200'], '  accessCode: { generate: true, length: 4 }'),
+    [
       ...['--match-failures-per-number', String(FAILURES_PER_NUMBER), '--match-lockout-seconds', '60'],
       ...['--match-failures-per-request', String(FAILURES_PER_REQUEST)],
-    ];
-    replicas = await Promise.all(
-      [1, 2, 3].map((i) => AllocatorProcess.start(`${bucket}-allocator-${i}`, args, logDir)),
-    );
-    nc = await connectNats();
-    kv = await new Kvm(nc).open(bucket);
-  });
+    ],
+  );
+  const kv = () => set.kv;
+  const replicas = () => set.replicas;
 
-  afterAll(async () => {
-    await Promise.allSettled(replicas.map((r) => r.stop()));
-    await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`).catch(() => undefined);
-    await nc.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const replica = (i: number) => replicas[i % replicas.length] as AllocatorProcess;
+  const replica = (i: number) => replicas()[i % replicas().length] as AllocatorProcess;
 
   it('locks a number for every replica once the failures of all replicas together reach the limit', async () => {
     const created = await replica(0).post('/v1/groups/shared-codes/requests', {});
@@ -122,11 +94,11 @@ describe('failed-match limits shared by replicas on one nats-server', () => {
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(guesses).fill(404));
-    const entry = await kv.get(guardKey(number));
+    const entry = await kv().get(guardKey(number));
     expect(entry && decodeGuard(entry.value)).toMatchObject({ failures: guesses, lockouts: 0 });
     // One more, from any replica, reaches the limit.
     await replica(2).post('/v1/match', { dialledNumber: number, accessCode: wrongCode(accessCode, 99) });
-    const after = await kv.get(guardKey(number));
+    const after = await kv().get(guardKey(number));
     expect(after && decodeGuard(after.value)).toMatchObject({ lockouts: 1 });
     expect((await replica(1).post('/v1/match', { dialledNumber: number, accessCode })).status).toBe(429);
   });
@@ -143,10 +115,10 @@ describe('failed-match limits shared by replicas on one nats-server', () => {
     }
     const right = await replica(0).post('/v1/match', { dialledNumber: number, accessCode });
     expect([right.status, right.body.error.details.scope]).toEqual([429, 'request']);
-    const entry = await kv.get(guardKey(number));
+    const entry = await kv().get(guardKey(number));
     expect(entry && decodeGuard(entry.value)?.requests[id]).toMatchObject({ failures: FAILURES_PER_REQUEST });
     const metrics = await Promise.all(
-      replicas.map((r) => fetch(`${r.metricsUrl}/metrics`).then((m) => m.text())),
+      replicas().map((r) => fetch(`${r.metricsUrl}/metrics`).then((m) => m.text())),
     );
     const lockouts = metrics
       .map((t) => Number(/^c2c_allocator_match_lockouts_total\{scope="request"\} (\d+)$/m.exec(t)?.[1] ?? 0))

@@ -1,13 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KV } from '@nats-io/kv';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { groupPrefix } from '../../../allocator/src/domain/index.ts';
-import { connectNats, eventually, harness, uniqueName } from '../../harness/context.ts';
-import { AllocatorProcess } from './allocator-process.ts';
+import { eventually } from '../../harness/context.ts';
+import type { AllocatorProcess } from './allocator-process.ts';
+import { useReplicaSet } from './replica-set.ts';
 
 const EXPIRY_SECONDS = 10;
 
@@ -49,45 +45,18 @@ async function storedLeases(
 }
 
 describe('several allocator replicas on one nats-server', () => {
-  const bucket = uniqueName('replicas');
-  let dir: string;
+  const set = useReplicaSet(
+    'replicas',
+    groupYaml('unique-pool', 20, 1000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
+      groupYaml('kill-pool', 30, 2000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
+      groupYaml('shared', 2, 3000, '  uniqueDnis: false\n  accessCode: { generate: true, length: 4 }'),
+  );
+  // The tests below take replicas out of this list as they kill them.
   let replicas: AllocatorProcess[] = [];
-  let nc: NatsConnection;
   let kv: KV;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'c2c-replicas-'));
-    await writeFile(
-      path.join(dir, 'groups.yaml'),
-      groupYaml('unique-pool', 20, 1000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
-        groupYaml('kill-pool', 30, 2000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
-        groupYaml('shared', 2, 3000, '  uniqueDnis: false\n  accessCode: { generate: true, length: 4 }'),
-    );
-    const logDir = path.join(harness().workDir, 'logs');
-    const args = [
-      '--nats-url',
-      harness().natsUrl,
-      '--nats-bucket',
-      bucket,
-      '--groups-dir',
-      dir,
-      '--rate-limit-rps',
-      '0',
-      '--nats-marker-ttl-ms',
-      '1000',
-    ];
-    replicas = await Promise.all(
-      [1, 2, 3].map((i) => AllocatorProcess.start(`${bucket}-allocator-${i}`, args, logDir)),
-    );
-    nc = await connectNats();
-    kv = await new Kvm(nc).open(bucket);
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(replicas.map((r) => r.stop()));
-    await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`).catch(() => undefined);
-    await nc.close();
-    await rm(dir, { recursive: true, force: true });
+  beforeAll(() => {
+    replicas = [...set.replicas];
+    kv = set.kv;
   });
 
   const create = (i: number, group: string) =>

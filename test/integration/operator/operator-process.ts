@@ -234,3 +234,35 @@ export class OperatorProcess {
     await this.#process.exited;
   }
 }
+
+/**
+ * An operator serving its webhook (self-managed certificate) for one namespace, registered by URL in
+ * a ValidatingWebhookConfiguration of that name, once the operator has injected the caBundle.
+ */
+export async function startOperatorWithWebhook(
+  name: string,
+  namespace: string,
+  configName: string,
+  kube: KubeClient,
+  extraArgs: string[] = [],
+): Promise<OperatorProcess> {
+  const op = await OperatorProcess.start(name, [
+    `--namespace=${namespace}`,
+    `--lease-namespace=${namespace}`,
+    '--lease-duration-seconds=3',
+    '--renew-deadline-seconds=2',
+    '--retry-period-seconds=0.5',
+    '--webhook-self-managed',
+    '--webhook-ip-addresses=127.0.0.1',
+    `--webhook-configuration-name=${configName}`,
+    ...extraArgs,
+  ]);
+  await op.waitReady();
+  // Registered by URL without a caBundle: the operator's self-managed mode injects it.
+  await kube.create(webhookConfigurationsRef, webhookConfiguration(configName, op.webhookPort, namespace));
+  await eventually('the caBundle to be injected', async () => {
+    const config = await kube.get({ ...webhookConfigurationsRef, name: configName });
+    return (config.webhooks as { clientConfig: { caBundle?: string } }[])[0]?.clientConfig.caBundle;
+  });
+  return op;
+}

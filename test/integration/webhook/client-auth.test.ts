@@ -6,11 +6,10 @@ import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
 import { createCertificateAuthority, issueCertificate } from '../../../lib/src/tls/index.ts';
 import { eventually, harness, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
 import {
-  OperatorProcess,
   installCrd,
   postToWebhook,
-  webhookConfiguration,
-  webhookConfigurationsRef,
+  startOperatorWithWebhook,
+  type OperatorProcess,
 } from '../operator/operator-process.ts';
 
 const ns = useNamespace('webhook-client-auth');
@@ -49,24 +48,10 @@ beforeAll(async () => {
   await writeFile(caFile, harness().webhookClientCaPem);
   kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
   await installCrd();
-  op = await OperatorProcess.start('operator-webhook-client-auth', [
-    `--namespace=${ns.name}`,
-    `--lease-namespace=${ns.name}`,
-    '--webhook-self-managed',
-    '--webhook-ip-addresses=127.0.0.1',
-    `--webhook-configuration-name=${webhookConfigName}`,
+  op = await startOperatorWithWebhook('operator-webhook-client-auth', ns.name, webhookConfigName, kube, [
     `--webhook-client-ca-file=${caFile}`,
     '--webhook-client-names=kube-apiserver-webhook-client',
   ]);
-  await op.waitReady();
-  await kube.create(
-    webhookConfigurationsRef,
-    webhookConfiguration(webhookConfigName, op.webhookPort, ns.name),
-  );
-  await eventually('the caBundle to be injected', async () => {
-    const config = await kube.get({ ...webhookConfigurationsRef, name: webhookConfigName });
-    return (config.webhooks as { clientConfig: { caBundle?: string } }[])[0]?.clientConfig.caBundle;
-  });
 });
 
 afterAll(async () => {

@@ -2,11 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
 import { eventually, harness, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
 import {
-  OperatorProcess,
   installCrd,
   postToWebhook,
-  webhookConfiguration,
-  webhookConfigurationsRef,
+  startOperatorWithWebhook,
+  type OperatorProcess,
 } from '../operator/operator-process.ts';
 
 const ns = useNamespace('webhook');
@@ -32,26 +31,7 @@ function post(port: number, body: string): Promise<{ status: number; body: strin
 beforeAll(async () => {
   kube = new KubeClient(loadKubeConfig(harness().kubeconfigPath));
   await installCrd();
-  op = await OperatorProcess.start('operator-webhook', [
-    `--namespace=${ns.name}`,
-    `--lease-namespace=${ns.name}`,
-    '--lease-duration-seconds=3',
-    '--renew-deadline-seconds=2',
-    '--retry-period-seconds=0.5',
-    '--webhook-self-managed',
-    '--webhook-ip-addresses=127.0.0.1',
-    `--webhook-configuration-name=${webhookConfigName}`,
-  ]);
-  await op.waitReady();
-  // Registered by URL without a caBundle: the operator's self-managed mode injects it.
-  await kube.create(
-    webhookConfigurationsRef,
-    webhookConfiguration(webhookConfigName, op.webhookPort, ns.name),
-  );
-  await eventually('the caBundle to be injected', async () => {
-    const config = await kube.get({ ...webhookConfigurationsRef, name: webhookConfigName });
-    return (config.webhooks as { clientConfig: { caBundle?: string } }[])[0]?.clientConfig.caBundle;
-  });
+  op = await startOperatorWithWebhook('operator-webhook', ns.name, webhookConfigName, kube);
 });
 
 afterAll(async () => {
