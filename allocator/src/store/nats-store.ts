@@ -316,11 +316,15 @@ export class NatsStore implements CoordinationStore {
         const entry = await this.#rawGet(key);
         if (entry && !isLivePut(entry.operation, entry.value) && sameBytes(entry.value, reason))
           return entry.revision;
-        if (!entry || entry.revision !== revision) {
+        // Another write came after the revision we removed at: the removal lost, or never landed.
+        if (entry && entry.revision !== revision) {
           throw new StoreError(StoreCode.Conflict, `key ${key} is not at revision ${revision}`, {
             details: { key },
           });
         }
+        // No entry at all: our removal may have landed and its marker expired since (or the key
+        // expired). Which, nobody can tell any more, so the outcome is reported as unknown, not as
+        // a lost race: a match must not answer NO_MATCH for a request it may have consumed.
       }
       throw this.#unavailable('remove', err);
     }

@@ -198,7 +198,8 @@ describe('allocators on a three-node JetStream cluster (R3, sync_interval: alway
       for (let i = 0; i < cluster.nodes.length; i++) {
         await cluster.nodes[i]?.stop();
         await cluster.nodes[i]?.start();
-        await eventually(`node ${i} to catch up`, currentReplicas, 60_000);
+        // Each node caught up before the next one stops, as an upgrade would wait (slow on a busy machine).
+        await eventually(`node ${i} to catch up`, currentReplicas, 180_000);
       }
     });
   });
