@@ -17,6 +17,7 @@ import {
   type ProductImageName,
   type ProductImages,
 } from '../../node/images/product-images.ts';
+import { ensureNodePackages } from '../../node/host.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -31,6 +32,9 @@ const onPath = (binary: string) =>
       return false;
     }
   });
+// containerd comes from Debian's packages, installed by the test node's set-up when missing; this file
+// may run before that set-up on a fresh machine, so it installs them itself.
+if (isRoot) ensureNodePackages();
 const hasContainerd = isRoot && onPath('containerd') && onPath('ctr');
 
 describe('the offline operator and allocator images', () => {
