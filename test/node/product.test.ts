@@ -65,6 +65,13 @@ async function pods(selector?: string): Promise<PodList['items']> {
   return (JSON.parse(await must(kubectl(args))) as PodList).items;
 }
 
+/** The allocator Service's ClusterIP (kube-proxy's address for it, inside the node's network). */
+function allocatorClusterIp(): Promise<string> {
+  return must(
+    kubectl(['-n', namespace, 'get', 'service', `${fullname}-allocator`, '-o', 'jsonpath={.spec.clusterIP}']),
+  );
+}
+
 const isReady = (pod: PodList['items'][number]) =>
   !pod.metadata.deletionTimestamp &&
   pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -244,17 +251,7 @@ describe('the chart on a real node', () => {
     );
     expect(upgraded.code, upgraded.stderr).toBe(0);
 
-    const clusterIp = await must(
-      kubectl([
-        '-n',
-        namespace,
-        'get',
-        'service',
-        `${fullname}-allocator`,
-        '-o',
-        'jsonpath={.spec.clusterIP}',
-      ]),
-    );
+    const clusterIp = await allocatorClusterIp();
     allocator = await relayTo(clusterIp, 80);
     target = { port: allocator.port, apiKey, groupName: 'claims' };
 
@@ -428,17 +425,7 @@ describe('the chart on a real node', () => {
     );
     expect(reinstalled.code, reinstalled.stderr).toBe(0);
     const served = await eventually('the adopted group served again', async () => {
-      const clusterIp = await must(
-        kubectl([
-          '-n',
-          namespace,
-          'get',
-          'service',
-          `${fullname}-allocator`,
-          '-o',
-          'jsonpath={.spec.clusterIP}',
-        ]),
-      );
+      const clusterIp = await allocatorClusterIp();
       const relay = await relayTo(clusterIp, 80);
       try {
         const answer = await call({ ...target, port: relay.port }, 'GET', '/v1/groups');
