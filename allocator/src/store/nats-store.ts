@@ -176,6 +176,7 @@ export class NatsStore implements CoordinationStore {
         try {
           await openBucket(nc, options);
           const jsm = await jetstreamManager(nc, { timeout: options.timeoutMs ?? 5_000 });
+          await waitForStreamLeader(jsm, `KV_${options.bucket}`);
           return new NatsStore(nc, jsm, options);
         } catch (err) {
           const transient = err instanceof TimeoutError || isTimeout(err) || isTemporarilyUnavailable(err);
@@ -614,6 +615,20 @@ export function compareVersions(version: string, min: readonly number[]): number
     if (d !== 0) return d;
   }
   return 0;
+}
+
+/**
+ * A stream just created on a cluster has no leader for a moment, and writes to it find no
+ * responder: wait for one (up to 30 s; past that readiness reports it).
+ */
+async function waitForStreamLeader(jsm: JetStreamManager, stream: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const info = await jsm.streams.info(stream).catch(() => undefined);
+    if (info && (info.cluster === undefined || typeof info.cluster.leader === 'string')) return;
+    if (Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** `a,b,c` → the seed URLs, each trimmed. */
