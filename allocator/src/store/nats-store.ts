@@ -212,7 +212,8 @@ export class NatsStore implements CoordinationStore {
         if (err instanceof TimeoutError || isTimeout(err)) {
           // Lost acknowledgement: the write may have landed. The key says.
           const entry = await this.get(key);
-          if (entry && sameBytes(entry.value, value)) return entry.revision;
+          if (entry && sameBytes(entry.value, value) && (await this.#answeredByQuorum()))
+            return entry.revision;
           if (entry) throw new StoreError(StoreCode.KeyExists, `key ${key} is live`, { details: { key } });
         }
         throw this.#unavailable('create', err);
@@ -278,7 +279,7 @@ export class NatsStore implements CoordinationStore {
       if (err instanceof TimeoutError || isTimeout(err)) {
         // Lost acknowledgement: the write may have landed. The key says.
         const entry = await this.get(key);
-        if (entry && sameBytes(entry.value, value)) return entry.revision;
+        if (entry && sameBytes(entry.value, value) && (await this.#answeredByQuorum())) return entry.revision;
         if (!entry || entry.revision !== revision) throw conflict();
       }
       throw this.#unavailable('replace', err);
@@ -315,7 +316,12 @@ export class NatsStore implements CoordinationStore {
       }
       if (err instanceof TimeoutError || isTimeout(err)) {
         const entry = await this.#rawGet(key);
-        if (entry && !isLivePut(entry.operation, entry.value) && sameBytes(entry.value, reason))
+        if (
+          entry &&
+          !isLivePut(entry.operation, entry.value) &&
+          sameBytes(entry.value, reason) &&
+          (await this.#answeredByQuorum())
+        )
           return entry.revision;
         // Another write came after the revision we removed at: the removal lost, or never landed.
         if (entry && entry.revision !== revision) {
@@ -474,6 +480,26 @@ export class NatsStore implements CoordinationStore {
    * (direct get), and a replica still catching up after a restart answers with an older state: a
    * request created a moment ago would not be found by a match. The leader has every acknowledged write.
    */
+  /**
+   * Whether the stream leader that answers now is in touch with a quorum of its replicas. A read
+   * after an unacknowledged write proves the write only if it is: a leader cut off from its peers
+   * (a partition) still answers reads, from a log whose latest entries may never be committed and
+   * are dropped when it rejoins. On one server there are no peers and the answer is yes.
+   */
+  async #answeredByQuorum(): Promise<boolean> {
+    try {
+      const info = await this.#jsm.streams.info(`KV_${this.#bucket}`);
+      const replicas = info.cluster?.replicas;
+      if (!info.cluster || !replicas)
+        return info.cluster === undefined || typeof info.cluster.leader === 'string';
+      // `active`: nanoseconds since the leader last heard from the replica.
+      const inTouch = replicas.filter((r) => r.current && !r.offline && r.active < 2_000_000_000).length;
+      return typeof info.cluster.leader === 'string' && 1 + inTouch > (replicas.length + 1) / 2;
+    } catch {
+      return false;
+    }
+  }
+
   async #rawGet(key: string): Promise<{ operation: string; value: Uint8Array; revision: number } | null> {
     this.#failFastWhenDisconnected('get');
     try {
