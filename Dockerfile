@@ -38,10 +38,10 @@ FROM runtime AS operator
 LABEL org.opencontainers.image.title="click-to-call-in operator" \
       org.opencontainers.image.licenses="Apache-2.0"
 EXPOSE 8080 9443
-ENTRYPOINT ["node", "dist/operator/src/main.js"]
+ENTRYPOINT ["node", "--conditions=compiled", "dist/operator/src/main.js"]
 
 FROM runtime AS allocator
 LABEL org.opencontainers.image.title="click-to-call-in allocator" \
       org.opencontainers.image.licenses="Apache-2.0"
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/allocator/src/main.js"]
+ENTRYPOINT ["node", "--conditions=compiled", "dist/allocator/src/main.js"]

@@ -1,18 +1,37 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const pureCoreBans = {
-  patterns: [
-    {
-      group: ['@kubernetes/client-node', '@nats-io/*', 'fastify', 'pino', 'prom-client'],
-      message: 'Pure core: pass I/O in from the edge.',
-    },
-    {
-      group: ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https'],
-      message: 'Pure core: pass I/O in from the edge.',
-    },
-  ],
+// The layers (docs/architecture.md): lib ← api ← allocator, operator. Another package is imported by
+// its package.json "imports" name (#lib, #api, ...), never by a relative path into its folder, so that
+// these rules can see every edge.
+const byName = {
+  group: ['**/lib/src/**', '**/api/src/**', '**/allocator/src/**', '**/operator/src/**'],
+  message:
+    'Import another package by its name (#lib, #api, #allocator/..., #operator/...), see package.json "imports".',
 };
+const notAbove = (layer, ...names) => ({
+  regex: `^#(${names.join('|')})(/|$)`,
+  message: `${layer} may not import ${names.map((name) => `#${name}`).join(', ')}: see the layer map in docs/architecture.md.`,
+});
+const pureCore = [
+  {
+    group: ['@kubernetes/client-node', '@nats-io/*', 'fastify', 'pino', 'prom-client'],
+    message: 'Pure core: pass I/O in from the edge.',
+  },
+  {
+    group: ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https'],
+    message: 'Pure core: pass I/O in from the edge.',
+  },
+];
+const restrict = (...patterns) => ({
+  'no-restricted-imports': ['error', { patterns: [byName, ...patterns] }],
+});
+
+const lib = notAbove('lib', 'api', 'allocator', 'operator');
+const api = notAbove('api', 'allocator', 'operator');
+const allocator = notAbove('allocator', 'operator');
+const operator = notAbove('operator', 'allocator');
+const pureExceptions = ['api/src/cli.ts', 'api/src/cli/**', '**/*.test.ts'];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'api/generated/'] },
@@ -25,15 +44,27 @@ export default tseslint.config(
       'no-throw-literal': 'error',
     },
   },
+  { files: ['**/*.ts'], rules: restrict() },
+  { files: ['lib/**/*.ts'], rules: restrict(lib) },
+  { files: ['api/**/*.ts'], rules: restrict(api) },
+  { files: ['allocator/**/*.ts'], rules: restrict(allocator) },
+  { files: ['operator/**/*.ts'], rules: restrict(operator) },
+  { files: ['api/src/**/*.ts'], ignores: pureExceptions, rules: restrict(api, ...pureCore) },
   {
     files: [
-      'api/src/**/*.ts',
       'operator/src/render/**/*.ts',
       'operator/src/controller/conditions.ts',
       'operator/src/webhook/review.ts',
-      'allocator/src/domain/**/*.ts',
     ],
-    ignores: ['api/src/cli.ts', 'api/src/cli/**', '**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', pureCoreBans] },
+    ignores: pureExceptions,
+    rules: restrict(operator, ...pureCore),
+  },
+  {
+    files: ['allocator/src/domain/**/*.ts'],
+    ignores: pureExceptions,
+    rules: restrict(allocator, ...pureCore, {
+      group: ['../*'],
+      message: 'domain/ is the pure core: it imports only itself, #api and #lib.',
+    }),
   },
 );

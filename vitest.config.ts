@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{api,lib,operator,allocator}/**/*.test.ts'],
+          include: ['{api,lib,operator,allocator}/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {

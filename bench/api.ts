@@ -15,7 +15,7 @@ import {
   parseDnisCsv,
   resolveGroup,
   validateGroupSpec,
-} from '../api/src/index.ts';
+} from '#api';
 
 const pool = Array.from({ length: 10_000 }, (_, i) => ({
   number: `+491${String(100_000_000_000 + i * 7919).padStart(12, '0')}`,

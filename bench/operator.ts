@@ -13,7 +13,7 @@ import { cp as copyDir, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { KubeClient, loadKubeConfig, type KubeObject } from '../lib/src/kube/index.ts';
+import { KubeClient, loadKubeConfig, type KubeObject } from '#lib/kube';
 import { ControlPlane } from '../test/harness/control-plane.ts';
 import { ManagedProcess } from '../test/harness/managed-process.ts';
 import { freePort } from '../test/harness/ports.ts';

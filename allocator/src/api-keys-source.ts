@@ -1,8 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { loadYamlDocuments, readInputFile } from '../../lib/src/input.ts';
-import { errorMessage, type Logger } from '../../lib/src/index.ts';
+import { loadYamlDocuments, readInputFile } from '#lib/input';
+import { errorMessage, type Logger } from '#lib';
 import { parseApiKeys, type ApiKeyAuthenticator, type ApiKeyConfig } from './auth.ts';
 
 export async function readApiKeysFile(file: string): Promise<ApiKeyConfig[]> {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedGroup } from '../../api/src/index.ts';
+import type { ResolvedGroup } from '#api';
 import { buildApp } from './app.ts';
 import { UUID_PATTERN } from './request-ids.ts';
 import { ERROR_CODE_HEADER } from './routes/ges-compat.ts';

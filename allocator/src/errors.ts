@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/src/index.ts';
+import { AppError } from '#lib';
 
 /** Every error code the allocator's HTTP API answers with (docs/allocator-errors.md). */
 export const AllocatorCode = {

@@ -1,4 +1,4 @@
-import { createLogger, errorMessage, onShutdownSignal } from '../../lib/src/index.ts';
+import { createLogger, errorMessage, onShutdownSignal } from '#lib';
 import { loadConfig, usage } from './config.ts';
 import { exampleCalls } from './examples.ts';
 import { createAllocator } from './server.ts';

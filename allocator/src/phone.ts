@@ -1,4 +1,4 @@
-import { checkDnis, normalizeDnis } from '../../api/src/index.ts';
+import { checkDnis, normalizeDnis } from '#api';
 import { AllocatorCode, AllocatorError } from './errors.ts';
 
 /**

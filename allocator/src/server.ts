@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ApiKeysSource, readApiKeysFile } from './api-keys-source.ts';
-import type { Logger } from '../../lib/src/index.ts';
+import type { Logger } from '#lib';
 import { buildApp, buildMetricsApp } from './app.ts';
 import { ApiKeyAuthenticator } from './auth.ts';
 import type { AllocatorConfig } from './config.ts';

@@ -3,7 +3,7 @@
  * `group.json`, the pool in `pool.csv` (canonical `number,description` lines): a 10,000-number pool is
  * about 0.5 MB of CSV, half of what the same pool costs as JSON, well inside a ConfigMap's 1 MiB.
  */
-import { AppError } from '../../lib/src/index.ts';
+import { AppError } from '#lib';
 import { Limits } from './issues.ts';
 import { formatDnisCsv, parseDnisCsv } from './dnis-csv.ts';
 import { GroupConfigMap, type ResolvedGroup } from './resolved-group.ts';

@@ -1,15 +1,8 @@
 import { readFile } from 'node:fs/promises';
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
-import { GROUP_API, GROUP_CONFIG_SELECTOR } from '../../api/src/index.ts';
-import { createLogger, errorMessage, onShutdownSignal } from '../../lib/src/index.ts';
-import {
-  EventRecorder,
-  Informer,
-  KubeClient,
-  LeaderElector,
-  loadKubeConfig,
-  objectKey,
-} from '../../lib/src/kube/index.ts';
+import { GROUP_API, GROUP_CONFIG_SELECTOR } from '#api';
+import { createLogger, errorMessage, onShutdownSignal } from '#lib';
+import { EventRecorder, Informer, KubeClient, LeaderElector, loadKubeConfig, objectKey } from '#lib/kube';
 import { defaultIdentity, loadConfig, usage } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import {

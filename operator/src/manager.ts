@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../lib/src/index.ts';
-import type { LeaderElector } from '../../lib/src/kube/index.ts';
+import type { Logger } from '#lib';
+import type { LeaderElector } from '#lib/kube';
 
 /** Something with a blocking start: it runs until `signal` aborts, then resolves. */
 export interface Runnable {

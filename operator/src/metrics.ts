@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { InformerEvent } from '../../lib/src/kube/index.ts';
+import type { InformerEvent } from '#lib/kube';
 import type { ReconcileOutcome } from './controller/controller.ts';
 import type { GroupStatus } from './controller/conditions.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreCode, type CoordinationStore, type StoreEvent } from '../../allocator/src/store/index.ts';
+import { StoreCode, type CoordinationStore, type StoreEvent } from '#allocator/store/index';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

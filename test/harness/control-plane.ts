@@ -6,7 +6,7 @@ import {
   createSigningKeyPair,
   issueCertificate,
   type KeyPairPem,
-} from '../../lib/src/tls/index.ts';
+} from '#lib/tls/index';
 import { assertRunning, ManagedProcess } from './managed-process.ts';
 import { freePort } from './ports.ts';
 import { resolveTool } from './tools.ts';

@@ -1,12 +1,6 @@
-import { decodeGroupConfig, GROUP_CONFIG_SELECTOR } from '../../../api/src/index.ts';
-import { errorMessage, type Logger } from '../../../lib/src/index.ts';
-import {
-  Informer,
-  KubeClient,
-  loadKubeConfig,
-  objectKey,
-  type KubeObject,
-} from '../../../lib/src/kube/index.ts';
+import { decodeGroupConfig, GROUP_CONFIG_SELECTOR } from '#api';
+import { errorMessage, type Logger } from '#lib';
+import { Informer, KubeClient, loadKubeConfig, objectKey, type KubeObject } from '#lib/kube';
 import type { GroupRegistry } from './registry.ts';
 
 interface ConfigMap extends KubeObject {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../lib/src/index.ts';
+import { createLogger } from '#lib';
 import { DirSource, loadGroupsDir } from './dir-source.ts';
 import { GroupRegistry, type RegistryChange } from './registry.ts';
 

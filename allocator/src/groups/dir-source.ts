@@ -1,15 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  decodeGroupConfig,
-  GroupConfigMap,
-  resolveGroup,
-  type ResolvedGroup,
-} from '../../../api/src/index.ts';
-import { InputCode, InputError, loadYamlDocuments, readInputFile } from '../../../lib/src/input.ts';
-import { walkGroupFolders } from '../../../lib/src/folder-walk.ts';
-import { errorMessage, type Logger } from '../../../lib/src/index.ts';
+import { decodeGroupConfig, GroupConfigMap, resolveGroup, type ResolvedGroup } from '#api';
+import { InputCode, InputError, loadYamlDocuments, readInputFile } from '#lib/input';
+import { walkGroupFolders } from '#lib/folder-walk';
+import { errorMessage, type Logger } from '#lib';
 import type { GroupProblem, GroupRegistry } from './registry.ts';
 
 /** A file or group that could not be loaded; `origin` when it is one group's. */

@@ -1,4 +1,4 @@
-import type { DnisEntry, ResolvedGroup } from '../../../api/src/index.ts';
+import type { DnisEntry, ResolvedGroup } from '#api';
 
 export interface RegisteredGroup {
   settings: ResolvedGroup;

@@ -1,4 +1,4 @@
-import type { DnisEntry } from '../../../api/src/index.ts';
+import type { DnisEntry } from '#api';
 import {
   accessCodeSpace,
   bestMatch,

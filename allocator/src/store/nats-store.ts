@@ -18,7 +18,7 @@ import {
   type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { errorMessage, type Logger } from '../../../lib/src/index.ts';
+import { errorMessage, type Logger } from '#lib';
 import { AckMux } from './ack-mux.ts';
 import {
   MIN_TTL_SECONDS,

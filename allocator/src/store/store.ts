@@ -1,4 +1,4 @@
-import { AppError } from '../../../lib/src/index.ts';
+import { AppError } from '#lib';
 
 /**
  * The coordination store: a key-value store with per-key TTL, create-if-absent and compare-and-set

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
-import type { ResolvedGroup } from '../../../api/src/index.ts';
+import type { ResolvedGroup } from '#api';
 import { buildApp, buildMetricsApp } from '../app.ts';
 import { ApiKeyAuthenticator, type ApiKeyConfig } from '../auth.ts';
 import { DEFAULT_MATCH_GUARD_POLICY, SLOT_PREFIX, type MatchGuardPolicy } from '../domain/index.ts';

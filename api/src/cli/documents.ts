@@ -1,6 +1,6 @@
 /** Reading YAML files of Kubernetes objects, finding groups and the ConfigMaps their pools come from. */
-import { walkGroupFolders, type FolderWalk } from '../../../lib/src/folder-walk.ts';
-import { InputCode, InputError, loadYamlWithLines, readInputFile } from '../../../lib/src/input.ts';
+import { walkGroupFolders, type FolderWalk } from '#lib/folder-walk';
+import { InputCode, InputError, loadYamlWithLines, readInputFile } from '#lib/input';
 import { GROUP_API, GroupConfigMap } from '../index.ts';
 import { Rule, type Issue } from '../issues.ts';
 import { isObject } from '../validate.ts';

@@ -12,7 +12,7 @@ import {
   type DnisEntry,
 } from '../index.ts';
 import { CLIENT_APPLY_SAFE_BYTES } from '../validate.ts';
-import { InputError, readInputFile } from '../../../lib/src/input.ts';
+import { InputError, readInputFile } from '#lib/input';
 import {
   isConfigMap,
   isGroup,

@@ -1,5 +1,5 @@
 /** The Ready condition and the group status, computed from what reconcile found: pure, no I/O. */
-import type { GroupCondition } from '../../../api/src/index.ts';
+import type { GroupCondition } from '#api';
 
 export const ConditionType = { Ready: 'Ready' } as const;
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../../lib/src/index.ts';
+import type { Logger } from '#lib';
 import { RetryLater } from './errors.ts';
 import type { WorkQueue } from './work-queue.ts';
 

@@ -1,4 +1,4 @@
-import { AppError } from '../../../lib/src/index.ts';
+import { AppError } from '#lib';
 import type { Reason } from './conditions.ts';
 
 export const ReconcileCode = {

@@ -1,10 +1,5 @@
-import {
-  GROUP_API,
-  GroupConfigMap,
-  resolveGroup,
-  type ClickToCallInGroupSpec,
-} from '../../../api/src/index.ts';
-import type { Logger } from '../../../lib/src/index.ts';
+import { GROUP_API, GroupConfigMap, resolveGroup, type ClickToCallInGroupSpec } from '#api';
+import type { Logger } from '#lib';
 import {
   isAlreadyExists,
   isNotFound,
@@ -13,7 +8,7 @@ import {
   type Informer,
   type KubeClient,
   type KubeObject,
-} from '../../../lib/src/kube/index.ts';
+} from '#lib/kube';
 import {
   MAX_CONFIG_MAP_BYTES,
   configMapName,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupConfigMap, decodeGroupConfig, type ResolvedGroup } from '../../../api/src/index.ts';
+import { GroupConfigMap, decodeGroupConfig, type ResolvedGroup } from '#api';
 import { MAX_CONFIG_MAP_BYTES, contentHash, dataBytes, isUpToDate, renderConfigMap } from './config-map.ts';
 
 const owner = {

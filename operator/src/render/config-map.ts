@@ -3,7 +3,7 @@
  * keys follow the contract in api/src/resolved-group.ts.
  */
 import { createHash } from 'node:crypto';
-import { GroupConfigMap, encodeGroupConfig, type ResolvedGroup } from '../../../api/src/index.ts';
+import { GroupConfigMap, encodeGroupConfig, type ResolvedGroup } from '#api';
 
 /** A ConfigMap's data may hold at most 1 MiB. */
 export const MAX_CONFIG_MAP_BYTES = 1024 * 1024;

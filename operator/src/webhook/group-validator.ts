@@ -1,4 +1,4 @@
-import { isNotFound, type Informer, type KubeClient } from '../../../lib/src/kube/index.ts';
+import { isNotFound, type Informer, type KubeClient } from '#lib/kube';
 import {
   effectiveGroupName,
   type ConfigMapObject,

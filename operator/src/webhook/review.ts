@@ -2,14 +2,7 @@
  * AdmissionReview v1 in, AdmissionReview v1 out, for ClickToCallInGroup CREATE and UPDATE: pure, no
  * I/O. The caller looks up the other groups' names and the CSV behind spec.dnisPoolFrom.
  */
-import {
-  GROUP_API,
-  Limits,
-  Rule,
-  resolveGroup,
-  validateGroupSpec,
-  type Issue,
-} from '../../../api/src/index.ts';
+import { GROUP_API, Limits, Rule, resolveGroup, validateGroupSpec, type Issue } from '#api';
 import { describeIssues } from '../controller/conditions.ts';
 
 export interface AdmissionRequest {

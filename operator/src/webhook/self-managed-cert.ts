@@ -1,14 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import type { Logger } from '../../../lib/src/index.ts';
-import {
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  sleep,
-  type KubeClient,
-  type KubeObject,
-} from '../../../lib/src/kube/index.ts';
-import { createCertificateAuthority, issueCertificate } from '../../../lib/src/tls/index.ts';
+import type { Logger } from '#lib';
+import { isAlreadyExists, isConflict, isNotFound, sleep, type KubeClient, type KubeObject } from '#lib/kube';
+import { createCertificateAuthority, issueCertificate } from '#lib/tls/index';
 import type { CertificateSource, ServingCertificate } from './server.ts';
 
 export interface SelfManagedCertificateOptions {

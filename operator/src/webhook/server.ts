@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../../../lib/src/index.ts';
+import type { Logger } from '#lib';
 import {
   admissionReview,
   parseAdmissionReview,

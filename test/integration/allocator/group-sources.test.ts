@@ -5,10 +5,10 @@ import * as k8s from '@kubernetes/client-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGroupConfig, GroupConfigMap, type ResolvedGroup } from '../../../api/src/index.ts';
-import { DirSource, GroupRegistry, loadGroupsDir } from '../../../allocator/src/groups/index.ts';
-import { NatsStore, StoreCode } from '../../../allocator/src/store/index.ts';
-import { createLogger } from '../../../lib/src/index.ts';
+import { encodeGroupConfig, GroupConfigMap, type ResolvedGroup } from '#api';
+import { DirSource, GroupRegistry, loadGroupsDir } from '#allocator/groups/index';
+import { NatsStore, StoreCode } from '#allocator/store/index';
+import { createLogger } from '#lib';
 import {
   connectNats,
   eventually,

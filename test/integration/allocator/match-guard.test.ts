@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeGuard, guardKey } from '../../../allocator/src/domain/index.ts';
+import { decodeGuard, guardKey } from '#allocator/domain/index';
 import type { AllocatorProcess } from './allocator-process.ts';
 import { useReplicaSet } from './replica-set.ts';
 

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { groupPrefix } from '../../../allocator/src/domain/index.ts';
+import { groupPrefix } from '#allocator/domain/index';
 import { eventually } from '../../harness/context.ts';
 import type { AllocatorProcess } from './allocator-process.ts';
 import { useReplicaSet } from './replica-set.ts';

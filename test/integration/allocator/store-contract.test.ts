@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll } from 'vitest';
-import { createLogger } from '../../../lib/src/index.ts';
-import { MemoryStore, NatsStore } from '../../../allocator/src/store/index.ts';
+import { createLogger } from '#lib';
+import { MemoryStore, NatsStore } from '#allocator/store/index';
 import { describeStoreContract } from '../../contract/store.contract.ts';
 import { connectNats, harness, uniqueName } from '../../harness/context.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dump } from 'js-yaml';
-import { formatDnisCsv } from '../../../api/src/index.ts';
+import { formatDnisCsv } from '#api';
 import { helm, kubectl, useNamespace } from '../../harness/context.ts';
 import { groupManifest, installCrd, numbers } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCertificateAuthority } from '../../../lib/src/tls/index.ts';
+import { createCertificateAuthority } from '#lib/tls/index';
 import { helm, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
 import {
   chartDir,

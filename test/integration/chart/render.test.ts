@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig as loadAllocatorConfig } from '../../../allocator/src/config.ts';
-import { loadConfig as loadOperatorConfig } from '../../../operator/src/config.ts';
+import { loadConfig as loadAllocatorConfig } from '#allocator/config';
+import { loadConfig as loadOperatorConfig } from '#operator/config';
 import { helm, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
 import {
   chartCrdFile,

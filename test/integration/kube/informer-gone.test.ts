@@ -10,7 +10,7 @@ import {
   type InformerEvent,
   type KubeObject,
   type ResourceRef,
-} from '../../../lib/src/kube/index.ts';
+} from '#lib/kube';
 import { ControlPlane } from '../../harness/control-plane.ts';
 import { eventually, harness } from '../../harness/context.ts';
 import { TcpProxy } from '../../harness/tcp-proxy.ts';

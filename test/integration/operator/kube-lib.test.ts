@@ -7,7 +7,7 @@ import {
   loadKubeConfig,
   type InformerEvent,
   type KubeObject,
-} from '../../../lib/src/kube/index.ts';
+} from '#lib/kube';
 import { eventually, harness, useNamespace } from '../../harness/context.ts';
 
 const ns = useNamespace('kube-lib');

@@ -3,7 +3,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
+import { KubeClient, loadKubeConfig } from '#lib/kube';
 import { ManagedProcess } from '../../harness/managed-process.ts';
 import { freePort } from '../../harness/ports.ts';
 import { eventually, harness, runTool } from '../../harness/context.ts';

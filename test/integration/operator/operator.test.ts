@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GroupConfigMap, decodeGroupConfig } from '../../../api/src/index.ts';
-import { isNotFound, type KubeObject } from '../../../lib/src/kube/index.ts';
+import { GroupConfigMap, decodeGroupConfig } from '#api';
+import { isNotFound, type KubeObject } from '#lib/kube';
 import { eventually, kubectl, useNamespace } from '../../harness/context.ts';
 import { leaderElectingArgs, useOperators, type OperatorProcess } from './operator-process.ts';
 

@@ -1,6 +1,6 @@
-import { groupPrefix, slotKey } from '../../../allocator/src/domain/index.ts';
-import { NatsStore } from '../../../allocator/src/store/index.ts';
-import { createLogger } from '../../../lib/src/index.ts';
+import { groupPrefix, slotKey } from '#allocator/domain/index';
+import { NatsStore } from '#allocator/store/index';
+import { createLogger } from '#lib';
 import type { AllocatorProcess } from '../allocator/allocator-process.ts';
 
 /**

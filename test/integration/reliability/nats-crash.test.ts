@@ -1,7 +1,7 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
-import { groupPrefix } from '../../../allocator/src/domain/index.ts';
+import { groupPrefix } from '#allocator/domain/index';
 import { eventually } from '../../harness/context.ts';
 import { useAllocatorWithOwnNats } from '../allocator/own-nats.ts';
 

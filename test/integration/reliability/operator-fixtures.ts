@@ -1,7 +1,7 @@
 /** Groups, reads and the convergence check shared by the operator fault tests. */
-import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '../../../api/src/index.ts';
-import { isNotFound, type KubeClient, type KubeObject } from '../../../lib/src/kube/index.ts';
-import { contentHash } from '../../../operator/src/render/config-map.ts';
+import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '#api';
+import { isNotFound, type KubeClient, type KubeObject } from '#lib/kube';
+import { contentHash } from '#operator/render/config-map';
 import { eventually } from '../../harness/context.ts';
 
 export interface Condition {

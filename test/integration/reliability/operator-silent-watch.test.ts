@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
+import { KubeClient, loadKubeConfig } from '#lib/kube';
 import { harness, useNamespace } from '../../harness/context.ts';
 import { TcpProxy } from '../../harness/tcp-proxy.ts';
 import { OperatorProcess, installCrd } from '../operator/operator-process.ts';

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
-import { createCertificateAuthority, issueCertificate } from '../../../lib/src/tls/index.ts';
+import { KubeClient, loadKubeConfig } from '#lib/kube';
+import { createCertificateAuthority, issueCertificate } from '#lib/tls/index';
 import { eventually, harness, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
 import {
   installCrd,

@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../lib/src/index.ts';
-import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '../../../lib/src/tls/index.ts';
-import { WebhookServer, certificateFiles } from '../../../operator/src/webhook/server.ts';
+import { createLogger } from '#lib';
+import { createCertificateAuthority, issueCertificate, type KeyPairPem } from '#lib/tls/index';
+import { WebhookServer, certificateFiles } from '#operator/webhook/server';
 import { eventually } from '../../harness/context.ts';
 import { postToWebhook } from '../operator/operator-process.ts';
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
-import { createCertificateAuthority, issueCertificate } from '../../../lib/src/tls/index.ts';
+import { KubeClient, loadKubeConfig } from '#lib/kube';
+import { createCertificateAuthority, issueCertificate } from '#lib/tls/index';
 import { harness, useNamespace } from '../../harness/context.ts';
 import { OperatorProcess, installCrd, postToWebhook } from '../operator/operator-process.ts';
 

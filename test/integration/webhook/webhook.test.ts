@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '../../../lib/src/kube/index.ts';
+import { KubeClient, loadKubeConfig } from '#lib/kube';
 import { eventually, harness, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
 import {
   installCrd,

@@ -50,8 +50,12 @@ export function imageDrift(inputs: DriftInputs): string[] {
   }
 
   const workdir = stage.workdir ?? '/';
-  if (stage.entrypoint?.[0] === 'node' && stage.entrypoint[1]) {
-    const script = posix.resolve(workdir, stage.entrypoint[1]);
+  const scriptArg =
+    stage.entrypoint?.[0] === 'node'
+      ? stage.entrypoint.slice(1).find((arg) => !arg.startsWith('-'))
+      : undefined;
+  if (scriptArg) {
+    const script = posix.resolve(workdir, scriptArg);
     for (const file of [script, `${script}.map`]) {
       if (files.get(file)?.type !== 'file')
         problems.push(`the entrypoint's ${file} is missing in the offline image`);

@@ -32,7 +32,7 @@ export const BUILD_SOURCES = ['api', 'lib', 'operator', 'allocator'] as const;
 
 export const PRODUCT_IMAGES: Record<ProductImageName, Omit<ImageConfig, 'env' | 'user' | 'workingDir'>> = {
   operator: {
-    entrypoint: ['node', 'dist/operator/src/main.js'],
+    entrypoint: ['node', '--conditions=compiled', 'dist/operator/src/main.js'],
     exposedPorts: [8080, 9443],
     labels: {
       'org.opencontainers.image.title': 'click-to-call-in operator',
@@ -40,7 +40,7 @@ export const PRODUCT_IMAGES: Record<ProductImageName, Omit<ImageConfig, 'env' | 
     },
   },
   allocator: {
-    entrypoint: ['node', 'dist/allocator/src/main.js'],
+    entrypoint: ['node', '--conditions=compiled', 'dist/allocator/src/main.js'],
     exposedPorts: [8080],
     labels: {
       'org.opencontainers.image.title': 'click-to-call-in allocator',

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AllocatorCode } from '../../allocator/src/errors.ts';
-import { Reason } from '../../operator/src/controller/conditions.ts';
-import { GroupConfigCode } from './group-config.ts';
-import { Rule } from './issues.ts';
+import { AllocatorCode } from '#allocator/errors';
+import { Reason } from '#operator/controller/conditions';
+import { GroupConfigCode } from '#api/group-config';
+import { Rule } from '#api/issues';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const doc = (file: string) => readFileSync(path.join(root, file), 'utf8');
