@@ -4,7 +4,7 @@
  * double-quoted descriptions holding commas. Every issue names its line; a duplicate names both.
  */
 import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
-import { checkDnis, normalizeDnis } from './phone.ts';
+import { checkDnis, normalizeDnis } from './dnis-checks.ts';
 
 export interface CsvEntry {
   /** Normalised `+E.164`. */

@@ -17,7 +17,7 @@ export {
   type CsvParseResult,
   type CsvParseOptions,
 } from './dnis-csv.ts';
-export { normalizeDnis, checkDnis, E164_PATTERN } from './phone.ts';
+export { normalizeDnis, checkDnis, E164_PATTERN } from './dnis-checks.ts';
 export { resolveGroup, type ResolveOptions, type ResolveResult } from './resolve.ts';
 export { encodeGroupConfig, decodeGroupConfig, GroupConfigError, GroupConfigCode } from './group-config.ts';
 export {

@@ -1,6 +1,6 @@
 /** Spec (+ the CSV behind dnisPoolFrom) → the canonical ResolvedGroup: defaults applied, pool merged and normalised. */
 import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.ts';
-import { normalizeDnis } from './phone.ts';
+import { normalizeDnis } from './dnis-checks.ts';
 import { parseDnisCsv } from './dnis-csv.ts';
 import { SMALL_UNIQUE_POOL, validateGroupSpec, type ValidateOptions } from './validate.ts';
 import type { DnisEntry, ResolvedGroup } from './resolved-group.ts';

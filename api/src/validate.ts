@@ -6,7 +6,7 @@
 import type { ErrorObject } from 'ajv';
 import { validate as validateSchema } from '../generated/validate-spec.js';
 import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
-import { checkDnis, checkDnisFormat, normalizeDnis } from './phone.ts';
+import { checkDnis, checkDnisFormat, normalizeDnis } from './dnis-checks.ts';
 
 export interface ValidateOptions {
   /** Names of the other groups (for uniqueness); this group's own name must not be in it. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import metadata from 'libphonenumber-js/min/metadata';
 import { validatePhoneNumberLength } from 'libphonenumber-js/core';
 import { describe, expect, it } from 'vitest';
-import { checkDnis, normalizeDnis } from './phone.ts';
+import { checkDnis, normalizeDnis } from './dnis-checks.ts';
 
 describe('normalizeDnis', () => {
   it.each([
