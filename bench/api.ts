@@ -99,7 +99,7 @@ const dir = await mkdtemp(path.join(tmpdir(), 'c2c-bench-'));
 await mkdir(dir, { recursive: true });
 const csvFile = path.join(dir, 'pool.csv');
 await writeFile(csvFile, csv);
-const cli = path.join(import.meta.dirname, '../api/src/cli.ts');
+const cli = path.join(import.meta.dirname, '../api/src/cli/main.ts');
 const out = path.join(dir, 'group.yaml');
 const processFigure = (name: string, args: string[]): Figure => {
   const times: number[] = [];

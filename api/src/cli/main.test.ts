@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAll } from 'js-yaml';
-import { main } from './cli.ts';
+import { main } from './main.ts';
 
 let dir = '';
 beforeAll(async () => {
@@ -432,7 +432,7 @@ describe('c2c export', () => {
 describe('the c2c executable', () => {
   it('runs from package.json bin with a shebang and exits with the validation result', async () => {
     const exec = promisify(execFile);
-    const cli = path.resolve('api/src/cli.ts');
+    const cli = path.resolve('api/src/cli/main.ts');
     expect((await readFile(cli, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
     const failed = await exec(process.execPath, [cli, 'validate', path.join(dir, 'bad')]).catch(
       (err: { code: number; stdout: string }) => err,

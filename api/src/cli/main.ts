@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /** `c2c`: validate groups in GitOps repositories, import a DNIS pool from CSV, export it back. */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import { runValidate, validateHelp } from './cli/validate-command.ts';
-import { exportHelp, importHelp, runExport, runImport, type ImportOptions } from './cli/pool-commands.ts';
-import { CommandError, UsageError, type Io } from './cli/output.ts';
+import { runValidate, validateHelp } from './validate-command.ts';
+import { exportHelp, importHelp, runExport, runImport, type ImportOptions } from './pool-commands.ts';
+import { CommandError, UsageError, type Io } from './output.ts';
 
 const mainHelp = `Usage: c2c <command> [options]
 
