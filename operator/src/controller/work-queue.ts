@@ -1,3 +1,5 @@
+import { TokenBucket } from '#lib/token-bucket';
+
 /**
  * A work queue in the manner of client-go's: keys are de-duplicated while they wait, a key being
  * processed is never handed out again until `done` (a re-add meanwhile is remembered and served after),
@@ -26,21 +28,19 @@ export class WorkQueue {
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
-  readonly #rate: number;
-  readonly #burst: number;
   readonly #now: () => number;
-  #tokens: number;
-  #tokensAt: number;
+  /** Shared by every rate-limited re-add; it may go into debt, which delays the re-adds after. */
+  readonly #bucket: TokenBucket;
   #shuttingDown = false;
 
   constructor(options: WorkQueueOptions = {}) {
     this.#baseDelayMs = options.baseDelayMs ?? 5;
     this.#maxDelayMs = options.maxDelayMs ?? 300_000;
-    this.#rate = options.ratePerSecond ?? 10;
-    this.#burst = options.burst ?? 100;
     this.#now = options.now ?? Date.now;
-    this.#tokens = this.#burst;
-    this.#tokensAt = this.#now();
+    this.#bucket = new TokenBucket(
+      { ratePerSecond: options.ratePerSecond ?? 10, burst: options.burst ?? 100 },
+      this.#now(),
+    );
   }
 
   /** Keys waiting to be handed out (not those in progress or waiting for a delay). */
@@ -138,10 +138,6 @@ export class WorkQueue {
   }
 
   #reserveToken(): number {
-    const now = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#tokensAt) / 1000) * this.#rate);
-    this.#tokensAt = now;
-    this.#tokens -= 1;
-    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.#rate) * 1000);
+    return Math.ceil(this.#bucket.reserve(this.#now()) * 1000);
   }
 }
