@@ -8,7 +8,9 @@ export type {
   AccessCodeSettings,
   GroupCondition,
 } from '../generated/types.ts';
-export { type Issue, type RuleCode, Rule, Limits, Defaults } from './issues.ts';
+export { type Issue, type RuleCode, Rule, Limits, Defaults, describeIssues, issueText } from './issues.ts';
+export { groupNameOf } from './group-name.ts';
+export type { GroupObject, ConfigMapObject } from './objects.ts';
 export { validateGroupSpec, type ValidateOptions, type ValidationResult } from './validate.ts';
 export {
   parseDnisCsv,

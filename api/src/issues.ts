@@ -79,3 +79,15 @@ export function charCount(text: string): number {
 }
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** One issue as a line of text: its message, prefixed with its path unless the message names it. */
+export function issueText(issue: Pick<Issue, 'path' | 'message'>): string {
+  return issue.message.includes(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
+}
+
+/** Issues for a condition message or an admission denial: at most `max`, `; `-separated, the rest counted. */
+export function describeIssues(issues: readonly Pick<Issue, 'path' | 'message'>[], max = 20): string {
+  const shown = issues.slice(0, max).map(issueText);
+  if (issues.length > max) shown.push(`… and ${issues.length - max} more`);
+  return shown.join('; ');
+}

@@ -2,6 +2,7 @@
 import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.ts';
 import { normalizeDnis } from './dnis-checks.ts';
 import { parseDnisCsv } from './dnis-csv.ts';
+import { groupNameOf } from './group-name.ts';
 import { SMALL_UNIQUE_POOL, validateGroupSpec, type ValidateOptions } from './validate.ts';
 import type { DnisEntry, ResolvedGroup } from './resolved-group.ts';
 import type { ClickToCallInGroupSpec } from '../generated/types.ts';
@@ -97,7 +98,7 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
   if (errors.length > 0) return { errors, warnings };
   return {
     group: {
-      groupName: s.groupName ?? options.metadataName,
+      groupName: groupNameOf(s, options.metadataName),
       accessCode: {
         generate: s.accessCode?.generate ?? Defaults.accessCodeGenerate,
         length: s.accessCode?.length ?? Defaults.accessCodeLength,

@@ -7,6 +7,7 @@ import type { ErrorObject } from 'ajv';
 import { validate as validateSchema } from '../generated/validate-spec.js';
 import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
 import { checkDnis, checkDnisFormat, normalizeDnis } from './dnis-checks.ts';
+import { groupNameOf } from './group-name.ts';
 
 export interface ValidateOptions {
   /** Names of the other groups (for uniqueness); this group's own name must not be in it. */
@@ -303,7 +304,7 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
   });
 
   // Group name: unique among groups, and fixed once created.
-  const groupName = typeof spec.groupName === 'string' ? spec.groupName : options.metadataName;
+  const groupName = groupNameOf(spec, options.metadataName);
   if (groupName !== undefined && options.otherGroupNames?.has(groupName)) {
     errors.push({
       path: 'spec.groupName',
@@ -313,10 +314,7 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
     });
   }
   if (isObject(options.previousSpec)) {
-    const before =
-      typeof options.previousSpec.groupName === 'string'
-        ? options.previousSpec.groupName
-        : options.metadataName;
+    const before = groupNameOf(options.previousSpec, options.metadataName);
     if (before !== groupName) {
       errors.push({
         path: 'spec.groupName',

@@ -1,9 +1,8 @@
 /** `c2c validate <files or folders>`: checks every ClickToCallInGroup in multi-document YAML files. */
-import { GroupConfigMap, validateGroupSpec, resolveGroup, Rule, type Issue } from '../index.ts';
+import { GroupConfigMap, groupNameOf, validateGroupSpec, resolveGroup, Rule, type Issue } from '../index.ts';
 import {
   isConfigMap,
   isGroup,
-  isObject,
   nameOf,
   namespaceOf,
   poolSourceOf,
@@ -45,12 +44,6 @@ export interface ValidateReport {
   groups: number;
   errors: Finding[];
   warnings: Finding[];
-}
-
-function groupNameOf(group: KubeObject): string | undefined {
-  return isObject(group.spec) && typeof group.spec.groupName === 'string'
-    ? group.spec.groupName
-    : nameOf(group);
 }
 
 /** Validates the documents of a set of files (already parsed). */
@@ -131,7 +124,7 @@ export function validateDocuments(
         });
       }
     }
-    const groupName = groupNameOf(group);
+    const groupName = groupNameOf(group.spec, metadataName);
     if (groupName !== undefined) {
       const other = namesSeen.get(groupName);
       if (other) {
