@@ -1,4 +1,7 @@
-import { isNotFound, type KubeClient, type KubeObject } from './client.ts';
+import type { KubeClient } from './client.ts';
+import { isNotFound } from './errors.ts';
+import type { KubeObject } from './objects.ts';
+import { eventRef } from './resource-ref.ts';
 import { microTime } from './lease.ts';
 
 export type EventType = 'Normal' | 'Warning';
@@ -30,13 +33,12 @@ export class EventRecorder {
     const namespace = meta.namespace ?? 'default';
     const key = `${meta.uid}|${type}|${reason}|${message}`;
     const now = microTime(Date.now()).replace(/\.\d+Z$/, 'Z');
-    const ref = { group: '', version: 'v1', plural: 'events', namespace };
     try {
       const seen = this.#seen.get(key);
       if (seen) {
         seen.count++;
         try {
-          await this.#client.patch<CoreEvent>({ ...ref, name: seen.name }, 'merge', {
+          await this.#client.patch<CoreEvent>(eventRef(namespace, seen.name), 'merge', {
             count: seen.count,
             lastTimestamp: now,
           });
@@ -46,7 +48,7 @@ export class EventRecorder {
           this.#seen.delete(key);
         }
       }
-      const created = await this.#client.create<CoreEvent>(ref, {
+      const created = await this.#client.create<CoreEvent>(eventRef(namespace), {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { generateName: `${meta.name ?? 'object'}.`, namespace },

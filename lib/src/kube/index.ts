@@ -7,7 +7,7 @@
  * const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
  * const groups = new Informer(client, {
  *   name: 'group-configs',
- *   resource: { group: '', version: 'v1', plural: 'configmaps', namespace: 'contact-centre' },
+ *   resource: configMapRef('contact-centre'),
  *   labelSelector: 'clicktocall.dev/role=group-config',
  * });
  * groups.onAdd(upsert).onUpdate(upsert).onDelete(remove);
@@ -17,26 +17,23 @@
  * ```
  */
 export { Backoff, sleep, type BackoffOptions } from './backoff.ts';
+export { KubeClient, loadKubeConfig, type PatchType, type RequestOptions } from './client.ts';
+export { KubeError, KubeErrorCode, isAlreadyExists, isConflict, isGone, isNotFound } from './errors.ts';
+export type { KubeApi, Query, WatchOptions, WriteOptions } from './kube-api.ts';
+export type { KubeObject, ObjectList, ObjectMeta, OwnerReference, RawWatchEvent } from './objects.ts';
 export {
-  KubeClient,
-  KubeError,
-  KubeErrorCode,
-  isAlreadyExists,
-  isConflict,
-  isGone,
-  isNotFound,
-  loadKubeConfig,
+  ResourceTypes,
+  configMapRef,
+  eventRef,
+  leaseRef,
+  namespaceRef,
   resourcePath,
-  type KubeObject,
-  type ObjectList,
-  type ObjectMeta,
-  type OwnerReference,
-  type PatchType,
-  type Query,
-  type RawWatchEvent,
-  type RequestOptions,
+  resourceRef,
+  secretRef,
+  validatingWebhookConfigurationRef,
   type ResourceRef,
-} from './client.ts';
+  type ResourceType,
+} from './resource-ref.ts';
 export { EventRecorder, type EventType } from './event-recorder.ts';
 export {
   Informer,

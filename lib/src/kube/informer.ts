@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, sleep, type BackoffOptions } from './backoff.ts';
-import { isGone, resourcePath, type KubeClient, type KubeObject, type ResourceRef } from './client.ts';
+import { isGone } from './errors.ts';
+import type { KubeApi } from './kube-api.ts';
+import type { KubeObject } from './objects.ts';
+import type { ResourceRef } from './resource-ref.ts';
 
 /** What the list/watch loop reports about itself; metrics and logs subscribe from outside. */
 export const InformerEventType = {
@@ -71,7 +74,7 @@ export function objectKey(obj: KubeObject): string {
 export class Informer<T extends KubeObject = KubeObject> {
   readonly name: string;
   readonly events = new EventEmitter<{ event: [InformerEvent] }>();
-  readonly #client: KubeClient;
+  readonly #client: KubeApi;
   readonly #options: Required<Omit<InformerOptions, 'labelSelector' | 'fieldSelector' | 'backoff'>> &
     InformerOptions;
   readonly #cache = new Map<string, T>();
@@ -84,7 +87,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   #currentWatch: AbortController | undefined;
   #running: Promise<void> | undefined;
 
-  constructor(client: KubeClient, options: InformerOptions) {
+  constructor(client: KubeApi, options: InformerOptions) {
     this.#client = client;
     this.name = options.name;
     this.#options = {
@@ -277,31 +280,14 @@ export class Informer<T extends KubeObject = KubeObject> {
     const timeoutSeconds = Math.round(this.#options.watchTimeoutSeconds * (0.8 + 0.4 * Math.random()));
     feedWatchdog();
     try {
-      await this.#client.watch<T>(
-        resourcePath(this.#options.resource),
+      const events = this.#client.watchEvents<T>(
+        this.#options.resource,
         {
           resourceVersion,
           allowWatchBookmarks: true,
           timeoutSeconds,
           labelSelector: this.#options.labelSelector,
           fieldSelector: this.#options.fieldSelector,
-        },
-        (event) => {
-          feedWatchdog();
-          delivered = true;
-          const rv = event.object.metadata?.resourceVersion;
-          if (rv) resourceVersion = rv;
-          if (event.type === 'BOOKMARK') return;
-          const key = objectKey(event.object);
-          const old = this.#cache.get(key);
-          if (event.type === 'DELETED') {
-            this.#cache.delete(key);
-            for (const h of this.#onDelete) h(event.object);
-          } else {
-            this.#cache.set(key, event.object);
-            if (!old) for (const h of this.#onAdd) h(event.object);
-            else for (const h of this.#onUpdate) h(event.object, old);
-          }
         },
         {
           signal: controller.signal,
@@ -312,6 +298,23 @@ export class Informer<T extends KubeObject = KubeObject> {
           },
         },
       );
+      for await (const event of events) {
+        feedWatchdog();
+        delivered = true;
+        const rv = event.object.metadata?.resourceVersion;
+        if (rv) resourceVersion = rv;
+        if (event.type === 'BOOKMARK') continue;
+        const key = objectKey(event.object);
+        const old = this.#cache.get(key);
+        if (event.type === 'DELETED') {
+          this.#cache.delete(key);
+          for (const h of this.#onDelete) h(event.object);
+        } else {
+          this.#cache.set(key, event.object);
+          if (!old) for (const h of this.#onAdd) h(event.object);
+          else for (const h of this.#onUpdate) h(event.object, old);
+        }
+      }
     } finally {
       clearTimeout(watchdog);
       signal.removeEventListener('abort', onAbort);

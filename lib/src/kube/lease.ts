@@ -1,13 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { sleep } from './backoff.ts';
-import {
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  type KubeClient,
-  type KubeObject,
-  type ResourceRef,
-} from './client.ts';
+import { isAlreadyExists, isConflict, isNotFound } from './errors.ts';
+import type { KubeApi } from './kube-api.ts';
+import type { KubeObject } from './objects.ts';
+import { leaseRef, type ResourceRef } from './resource-ref.ts';
 
 interface LeaseSpec {
   holderIdentity?: string | null;
@@ -60,7 +56,7 @@ export function microTime(ms: number): string {
 export class LeaderElector {
   readonly events = new EventEmitter<LeaderElectionEvents>();
   readonly identity: string;
-  readonly #client: KubeClient;
+  readonly #client: KubeApi;
   readonly #ref: ResourceRef;
   readonly #leaseDurationMs: number;
   readonly #renewDeadlineMs: number;
@@ -71,16 +67,10 @@ export class LeaderElector {
   #leader = false;
   #lastHolder = '';
 
-  constructor(client: KubeClient, options: LeaderElectionOptions) {
+  constructor(client: KubeApi, options: LeaderElectionOptions) {
     this.#client = client;
     this.identity = options.identity;
-    this.#ref = {
-      group: 'coordination.k8s.io',
-      version: 'v1',
-      plural: 'leases',
-      namespace: options.namespace,
-      name: options.name,
-    };
+    this.#ref = leaseRef(options.namespace, options.name);
     this.#leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.#renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     this.#retryPeriodMs = options.retryPeriodMs ?? 2_000;
