@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#allocator/auth';
+import { hashApiKey } from '#allocator/http/index';
 import { harness, uniqueName } from '../../harness/context.ts';
 import { AllocatorProcess } from '../allocator/allocator-process.ts';
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '#allocator/auth';
+import { hashApiKey } from '#allocator/http/index';
 import { harness, uniqueName } from '../../harness/context.ts';
 import { AllocatorProcess, type Json } from '../allocator/allocator-process.ts';
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requireGroup } from '../auth.ts';
-import { AllocatorCode, AllocatorError } from '../errors.ts';
-import { gesUserData } from '../ges/user-data.ts';
-import { parsePhoneNumber } from '../phone-number-input.ts';
-import type { CallInService } from '../service/call-in-service.ts';
+import { AllocatorCode, AllocatorError } from '../../errors.ts';
+import { gesUserData } from './ges-user-data.ts';
+import { parsePhoneNumber } from '../../phone-number-input.ts';
+import type { CallInService } from '../../service/call-in-service.ts';
 import { gesCreateBody, gesCreateResponse } from './schemas.ts';
 import { toApiError } from './errors.ts';
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { groupAllowed, requireGroup } from '../auth.ts';
-import { parsePhoneNumber } from '../phone-number-input.ts';
-import type { CallInService } from '../service/call-in-service.ts';
-import type { GroupRegistry } from '../groups/index.ts';
+import { parsePhoneNumber } from '../../phone-number-input.ts';
+import type { CallInService } from '../../service/call-in-service.ts';
+import type { GroupRegistry } from '../../groups/index.ts';
 import {
   createBody,
   groupList,

@@ -1,4 +1,4 @@
-import { AllocatorCode, AllocatorError } from './errors.ts';
+import { AllocatorCode, AllocatorError } from '../errors.ts';
 
 /** Deepest nesting of objects and arrays a request body may have (userData included). */
 export const MAX_JSON_DEPTH = 32;

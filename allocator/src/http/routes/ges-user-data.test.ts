@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gesUserData, isIdentifierName } from './user-data.ts';
+import { gesUserData, isIdentifierName } from './ges-user-data.ts';
 
 describe('GES user data keys', () => {
   it.each(['reason', '_private', '$ref', 'caseId2', 'café', 'Ωmega', 'class', 'a_b$c'])(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { group, setup, type AppHarnessOptions } from '../testing/app-harness.ts';
+import { group, setup, type AppHarnessOptions } from '../../testing/app-harness.ts';
 
 async function ivr(options: AppHarnessOptions) {
   const h = await setup(options);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { setup } from './testing/app-harness.ts';
+import { setup } from '../testing/app-harness.ts';
 
 /** Sends `data`, then waits; resolves with what the server answered and when it closed. */
 function stall(port: number, data: string): Promise<{ answer: string; closedAfterMs: number }> {

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AllocatorCode, AllocatorError } from './errors.ts';
+import { AllocatorCode, AllocatorError } from '../errors.ts';
 
 export const Scopes = ['request', 'match', 'read'] as const;
 export type Scope = (typeof Scopes)[number];

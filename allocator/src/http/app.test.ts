@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashApiKey, type ApiKeyConfig } from './auth.ts';
-import { group, json, setup } from './testing/app-harness.ts';
+import { group, json, setup } from '../testing/app-harness.ts';
 
 describe('the allocator API', () => {
   it('creates a request and matches the incoming call once, returning the user data', async () => {

@@ -7,18 +7,18 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import { requireScope, type ApiKeyAuthenticator, type Principal, type Scope } from './auth.ts';
-import { AllocatorCode, AllocatorError } from './errors.ts';
-import type { GroupRegistry } from './groups/index.ts';
-import type { AllocatorMetrics } from './metrics.ts';
+import { AllocatorCode, AllocatorError } from '../errors.ts';
+import type { GroupRegistry } from '../groups/index.ts';
+import type { AllocatorMetrics } from '../metrics.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { checkJsonDepth } from './json-body.ts';
-import { correlationIdOf } from './request-ids.ts';
+import { correlationIdOf } from '../request-ids.ts';
 import { toApiError } from './routes/errors.ts';
 import { gesCompatRoutes, type EpochUnit } from './routes/ges-compat.ts';
 import { matchRoutes } from './routes/match.ts';
 import { openApiDocument } from './routes/openapi.ts';
 import { requestsRoutes } from './routes/requests.ts';
-import type { CallInService } from './service/call-in-service.ts';
+import type { CallInService } from '../service/call-in-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { groupAllowed } from '../auth.ts';
-import { parsePhoneNumber } from '../phone-number-input.ts';
-import type { CallInService } from '../service/call-in-service.ts';
-import type { MatchInput } from '../domain/index.ts';
+import { parsePhoneNumber } from '../../phone-number-input.ts';
+import type { CallInService } from '../../service/call-in-service.ts';
+import type { MatchInput } from '../../domain/index.ts';
 import { matchBody, matchCheckResponse, matchResponse } from './schemas.ts';
 import { requestView } from './views.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../auth.ts';
-import { UUID_PATTERN } from '../request-ids.ts';
-import { group, setup, type AppHarnessOptions } from '../testing/app-harness.ts';
+import { UUID_PATTERN } from '../../request-ids.ts';
+import { group, setup, type AppHarnessOptions } from '../../testing/app-harness.ts';
 import { ERROR_CODE_HEADER } from './ges-compat.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { AllocatorCode, AllocatorError, httpStatusOf, type AllocatorCode as Code } from '../errors.ts';
+import { AllocatorCode, AllocatorError, httpStatusOf, type AllocatorCode as Code } from '../../errors.ts';
 
 export interface ApiErrorBody {
   error: { code: Code; message: string; details?: Record<string, unknown> };
