@@ -13,7 +13,8 @@ import { cp as copyDir, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { KubeClient, loadKubeConfig, type KubeObject } from '#lib/kube';
+import { GROUP_API } from '#api';
+import { KubeClient, configMapRef, loadKubeConfig, resourceRef, type KubeObject } from '#lib/kube';
 import { ControlPlane } from '../test/harness/control-plane.ts';
 import { ManagedProcess } from '../test/harness/managed-process.ts';
 import { freePort } from '../test/harness/ports.ts';
@@ -36,12 +37,7 @@ let operator: ManagedProcess | undefined;
 interface Group extends KubeObject {
   status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
 }
-const groupsRef = {
-  group: 'clicktocall.dev',
-  version: 'v1alpha1',
-  plural: 'clicktocallingroups',
-  namespace: NS,
-};
+const groupsRef = resourceRef(GROUP_API, NS);
 
 const isReady = (g: Group) =>
   g.status?.observedGeneration === g.metadata?.generation &&
@@ -196,13 +192,9 @@ try {
     const [configMapMs, readyMs] = await Promise.all([published, ready]);
     await sleep(100);
     const reconcileMs = ((await reconcileSeconds()) - before) * 1000;
-    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>({
-      group: '',
-      version: 'v1',
-      plural: 'configmaps',
-      namespace: NS,
-      name: `${name}-click-to-call-in`,
-    });
+    const cm = await kube.get<KubeObject & { data?: Record<string, string> }>(
+      configMapRef(NS, `${name}-click-to-call-in`),
+    );
     const dataBytes = Object.entries(cm.data ?? {}).reduce(
       (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v),
       0,
@@ -219,10 +211,7 @@ try {
   }
   const inline = await measureBig('big', big.spec);
   const csv = bigPool.map((e) => `${e.number},${e.description}`).join('\n');
-  await kube.create(
-    { group: '', version: 'v1', plural: 'configmaps', namespace: NS },
-    { metadata: { name: 'big-pool' }, data: { 'pool.csv': csv } },
-  );
+  await kube.create(configMapRef(NS), { metadata: { name: 'big-pool' }, data: { 'pool.csv': csv } });
   const fromCsv = await measureBig('big-csv', {
     groupName: 'big_csv',
     dnisPoolFrom: { configMapKeyRef: { name: 'big-pool', key: 'pool.csv' } },

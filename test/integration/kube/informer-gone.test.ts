@@ -6,10 +6,11 @@ import {
   Informer,
   InformerEventType,
   KubeClient,
+  configMapRef,
   loadKubeConfig,
+  namespaceRef,
   type InformerEvent,
   type KubeObject,
-  type ResourceRef,
 } from '#lib/kube';
 import { ControlPlane } from '../../harness/control-plane.ts';
 import { eventually, harness } from '../../harness/context.ts';
@@ -21,13 +22,7 @@ import { TcpProxy } from '../../harness/tcp-proxy.ts';
 const ns = 'informer-gone';
 const selector = 'clicktocall.dev/test=informer-gone';
 const labels = { 'clicktocall.dev/test': 'informer-gone' };
-const configMaps = (name?: string): ResourceRef => ({
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  namespace: ns,
-  name,
-});
+const configMaps = (name?: string) => configMapRef(ns, name);
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -72,10 +67,7 @@ beforeAll(async () => {
   );
   const info = await controlPlane.start();
   kube = new KubeClient(loadKubeConfig(info.kubeconfigPath));
-  await kube.create(
-    { group: '', version: 'v1', plural: 'namespaces' },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-  );
+  await kube.create(namespaceRef(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   // The informer reaches the API server through a proxy that can freeze its watch.
   proxy = new TcpProxy(Number(new URL(info.server).port));
   await proxy.start();
@@ -106,7 +98,7 @@ describe('the informer against a watch answered with 410 Gone', () => {
 
     const informer = new Informer<ConfigMap>(informerClient, {
       name: 'gone-test',
-      resource: { group: '', version: 'v1', plural: 'configmaps', namespace: ns },
+      resource: configMaps(),
       labelSelector: selector,
       // Only the 410 may bring the informer back: no periodic relist, no watchdog restart.
       resyncIntervalMs: 0,

@@ -4,6 +4,8 @@ import {
   InformerEventType,
   KubeClient,
   LeaderElector,
+  configMapRef,
+  leaseRef,
   loadKubeConfig,
   type InformerEvent,
   type KubeObject,
@@ -20,7 +22,7 @@ function client(): KubeClient {
   return new KubeClient(loadKubeConfig(harness().kubeconfigPath));
 }
 
-const configMaps = () => ({ group: '', version: 'v1', plural: 'configmaps', namespace: ns.name });
+const configMaps = () => configMapRef(ns.name);
 
 describe('the informer', () => {
   it('lists, then follows adds, updates and deletes of the selected objects only', async () => {
@@ -111,13 +113,7 @@ describe('the leader elector', () => {
     const runA = a.run(stopA.signal, () => void leading.push('a'));
     await eventually('a to lead', async () => a.isLeader);
     const runB = b.run(stopB.signal, () => void leading.push('b'));
-    const lease = {
-      group: 'coordination.k8s.io',
-      version: 'v1',
-      plural: 'leases',
-      namespace: ns.name,
-      name: 'election',
-    };
+    const lease = leaseRef(ns.name, 'election');
     const holder = async () =>
       ((await kube.get(lease)).spec as { holderIdentity?: string }).holderIdentity ?? '';
     expect(await holder()).toBe('a');

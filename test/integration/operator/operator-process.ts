@@ -3,7 +3,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
-import { KubeClient, loadKubeConfig } from '#lib/kube';
+import { KubeClient, loadKubeConfig, validatingWebhookConfigurationRef } from '#lib/kube';
 import { ManagedProcess } from '../../harness/managed-process.ts';
 import { freePort } from '../../harness/ports.ts';
 import { eventually, harness, runTool } from '../../harness/context.ts';
@@ -72,11 +72,7 @@ export function leaderElectingArgs(namespace: string): string[] {
   ];
 }
 
-export const webhookConfigurationsRef = {
-  group: 'admissionregistration.k8s.io',
-  version: 'v1',
-  plural: 'validatingwebhookconfigurations',
-};
+export const webhookConfigurationsRef = validatingWebhookConfigurationRef();
 
 /**
  * A ValidatingWebhookConfiguration `name` that sends group creates and updates to the operator's

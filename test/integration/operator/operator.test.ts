@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GroupConfigMap, decodeGroupConfig } from '#api';
-import { isNotFound, type KubeObject } from '#lib/kube';
+import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '#api';
+import { configMapRef, isNotFound, resourceRef, type KubeObject } from '#lib/kube';
 import { eventually, kubectl, useNamespace } from '../../harness/context.ts';
 import { leaderElectingArgs, useOperators, type OperatorProcess } from './operator-process.ts';
 
@@ -27,13 +27,8 @@ interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
-const groupsRef = () => ({
-  group: 'clicktocall.dev',
-  version: 'v1alpha1',
-  plural: 'clicktocallingroups',
-  namespace: ns.name,
-});
-const cmRef = () => ({ group: '', version: 'v1', plural: 'configmaps', namespace: ns.name });
+const groupsRef = () => resourceRef(GROUP_API, ns.name);
+const cmRef = () => configMapRef(ns.name);
 
 async function apply(obj: object): Promise<void> {
   const result = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: JSON.stringify(obj) });

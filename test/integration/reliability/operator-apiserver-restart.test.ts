@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '#lib/kube';
+import { KubeClient, loadKubeConfig, namespaceRef } from '#lib/kube';
 import { ControlPlane } from '../../harness/control-plane.ts';
 import { harness } from '../../harness/context.ts';
 import { OperatorProcess, installCrd } from '../operator/operator-process.ts';
@@ -25,10 +25,7 @@ beforeAll(async () => {
   const info = await controlPlane.start();
   kube = new KubeClient(loadKubeConfig(info.kubeconfigPath));
   await installCrd(info.kubeconfigPath);
-  await kube.create(
-    { group: '', version: 'v1', plural: 'namespaces' },
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
-  );
+  await kube.create(namespaceRef(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 /** Groups, reads and the convergence check shared by the operator fault tests. */
 import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '#api';
-import { isNotFound, type KubeClient, type KubeObject } from '#lib/kube';
+import { configMapRef, isNotFound, resourceRef, type KubeClient, type KubeObject } from '#lib/kube';
 import { contentHash } from '#operator/render/config-map';
 import { eventually } from '../../harness/context.ts';
 
@@ -25,20 +25,8 @@ export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
-export const groupsRef = (namespace: string, name?: string) => ({
-  group: GROUP_API.group,
-  version: GROUP_API.version,
-  plural: GROUP_API.plural,
-  namespace,
-  name,
-});
-export const configMapsRef = (namespace: string, name?: string) => ({
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  namespace,
-  name,
-});
+export const groupsRef = (namespace: string, name?: string) => resourceRef(GROUP_API, namespace, name);
+export const configMapsRef = (namespace: string, name?: string) => configMapRef(namespace, name);
 
 /** `count` distinct toll-free numbers starting at `first` (+1 800 555 xxxx). */
 export function numbers(first: number, count: number): { number: string; description: string }[] {

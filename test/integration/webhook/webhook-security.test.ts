@@ -4,7 +4,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeClient, loadKubeConfig } from '#lib/kube';
+import { KubeClient, configMapRef, loadKubeConfig } from '#lib/kube';
 import { createCertificateAuthority, issueCertificate } from '#lib/tls/index';
 import { harness, useNamespace } from '../../harness/context.ts';
 import { OperatorProcess, installCrd, postToWebhook } from '../operator/operator-process.ts';
@@ -72,10 +72,12 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'tls.key'), leaf.keyPem);
   const csv = `+18005555555,fine\n${SECRET} password=hunter2\n+1800${SECRET}\n`;
   for (const namespace of [watched.name, other.name]) {
-    await kube.create(
-      { group: '', version: 'v1', plural: 'configmaps', namespace },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'private' }, data: { 'pool.csv': csv } },
-    );
+    await kube.create(configMapRef(namespace), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'private' },
+      data: { 'pool.csv': csv },
+    });
   }
   op = await OperatorProcess.start('operator-webhook-security', [
     `--namespace=${watched.name}`,
