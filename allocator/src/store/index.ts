@@ -1,3 +1,3 @@
 export * from './store.ts';
 export * from './memory-store.ts';
-export * from './nats-store.ts';
+export * from './nats/index.ts';

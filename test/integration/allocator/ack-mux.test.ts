@@ -2,7 +2,7 @@ import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io
 import { Kvm } from '@nats-io/kv';
 import { headers, NoRespondersError, TimeoutError, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckMux } from '#allocator/store/ack-mux';
+import { AckMux } from '#allocator/store/nats/ack-mux';
 import { connectNats, uniqueName } from '../../harness/context.ts';
 
 // The answers of AckMux against a real nats-server, each as js.publish would give it.

@@ -1,0 +1,232 @@
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '#lib';
+import {
+  MIN_TTL_SECONDS,
+  StoreError,
+  type CoordinationStore,
+  type StoreEntry,
+  type StoreEvent,
+  type StoreWatch,
+  type WatchOptions,
+} from '../store.ts';
+import { AckMux } from './ack-mux.ts';
+import { ConnectionStatus } from './connection-status.ts';
+import { conflict, isTimedOut, isWrongLastSequence, keyExists, unavailable } from './errors.ts';
+import { KvCreate } from './kv-create.ts';
+import {
+  conditionalWriteHeaders,
+  isLivePut,
+  purgeHeaders,
+  readLastMessage,
+  streamOf,
+  subjectPrefixOf,
+  wholeTtlSeconds,
+  type KvMessage,
+} from './kv-message.ts';
+import { openOnNats } from './open.ts';
+import { DEFAULT_TIMEOUT_MS, type NatsStoreOptions } from './options.ts';
+import { answeredByQuorum, StreamLeaderCheck } from './stream-health.ts';
+import { watchKeys } from './watch.ts';
+import { WriteCoalescer } from './write-coalescer.ts';
+
+/**
+ * The coordination store on NATS JetStream KV: history 1, per-message TTL (`Nats-TTL`) equal to the
+ * request's expiry, create-if-absent for leases, and compare-and-set (expected last subject sequence)
+ * for removal. A lost acknowledgement is resolved by reading the key back, trusted only from a stream
+ * leader in touch with a quorum; what that does not settle is reported as unavailable.
+ */
+export class NatsStore implements CoordinationStore {
+  readonly kind = 'nats' as const;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #stream: string;
+  /** `$KV.<bucket>.`: a key's subject is this followed by the key. */
+  readonly #subjectPrefix: string;
+  readonly #log: Logger;
+  readonly #tombstoneTtl: string;
+  readonly #timeoutMs: number;
+  readonly #acks: AckMux;
+  readonly #kvCreate: KvCreate;
+  readonly #writes = new WriteCoalescer();
+  readonly #status: ConnectionStatus;
+  readonly #leaderCheck: StreamLeaderCheck;
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsStoreOptions) {
+    this.#jsm = jsm;
+    this.#nc = nc;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#js = jetstream(nc, { timeout: this.#timeoutMs });
+    this.#stream = streamOf(options.bucket);
+    this.#subjectPrefix = subjectPrefixOf(options.bucket);
+    this.#log = options.log;
+    this.#tombstoneTtl = `${Math.max(MIN_TTL_SECONDS, options.tombstoneTtlSeconds ?? 5)}s`;
+    this.#acks = new AckMux(nc, this.#timeoutMs);
+    this.#kvCreate = new KvCreate(this.#acks, this.#subjectPrefix, (key) => this.#lastMessage(key));
+    this.#status = new ConnectionStatus(nc, this.#log);
+    this.#leaderCheck = new StreamLeaderCheck(
+      nc,
+      this.#stream,
+      options.healthCheckMs ?? 2_000,
+      () => this.#status.connected,
+      this.#log,
+    );
+  }
+
+  /**
+   * Connects, checks that the server and the bucket support per-message TTL (creating the bucket when
+   * it is missing) and returns the store. Throws `STORE_UNSUPPORTED` or `STORE_UNAVAILABLE`.
+   */
+  static open(options: NatsStoreOptions): Promise<NatsStore> {
+    return openOnNats(options, (nc, jsm) => new NatsStore(nc, jsm, options));
+  }
+
+  async create(key: string, value: Uint8Array, ttlSeconds: number): Promise<number> {
+    this.#status.assertConnected('create');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#writes.run(() => this.#kvCreate.create(key, value, ttlSeconds));
+      } catch (err) {
+        if (isWrongLastSequence(err)) {
+          // Either live, or a tombstone expired between the client's two steps: look once more.
+          if (attempt < 2 && (await this.get(key)) === null) continue;
+          throw keyExists(key);
+        }
+        if (isTimedOut(err)) {
+          // Lost acknowledgement: the write may have landed. The key says.
+          const entry = await this.get(key);
+          if (entry && sameBytes(entry.value, value) && (await this.#answeredByQuorum()))
+            return entry.revision;
+          if (entry) throw keyExists(key);
+        }
+        throw unavailable('create', err);
+      }
+    }
+  }
+
+  async replace(key: string, value: Uint8Array, revision: number, ttlSeconds: number): Promise<number> {
+    this.#status.assertConnected('replace');
+    const headers = conditionalWriteHeaders(revision, wholeTtlSeconds(ttlSeconds));
+    try {
+      return await this.#writes.run(() => this.#acks.publish(`${this.#subjectPrefix}${key}`, value, headers));
+    } catch (err) {
+      if (isWrongLastSequence(err)) throw conflict(key, revision);
+      if (isTimedOut(err)) {
+        // Lost acknowledgement: the write may have landed. The key says.
+        const entry = await this.get(key);
+        if (entry && sameBytes(entry.value, value) && (await this.#answeredByQuorum())) return entry.revision;
+        if (!entry || entry.revision !== revision) throw conflict(key, revision);
+      }
+      throw unavailable('replace', err);
+    }
+  }
+
+  async get(key: string): Promise<StoreEntry | null> {
+    const entry = await this.#lastMessage(key);
+    return entry && isLivePut(entry.operation, entry.value)
+      ? { key, value: entry.value, revision: entry.revision }
+      : null;
+  }
+
+  async remove(key: string, revision: number, reason: Uint8Array): Promise<number> {
+    this.#status.assertConnected('remove');
+    const headers = purgeHeaders();
+    try {
+      const ack = await this.#writes.run(() =>
+        this.#js.publish(`${this.#subjectPrefix}${key}`, reason, {
+          headers,
+          expect: { lastSubjectSequence: revision },
+          ttl: this.#tombstoneTtl,
+          timeout: this.#timeoutMs,
+        }),
+      );
+      return ack.seq;
+    } catch (err) {
+      if (isWrongLastSequence(err)) throw conflict(key, revision);
+      if (isTimedOut(err)) {
+        const entry = await this.#lastMessage(key);
+        if (
+          entry &&
+          !isLivePut(entry.operation, entry.value) &&
+          sameBytes(entry.value, reason) &&
+          (await this.#answeredByQuorum())
+        )
+          return entry.revision;
+        // Another write came after the revision we removed at: the removal lost, or never landed.
+        if (entry && entry.revision !== revision) throw conflict(key, revision);
+        // No entry at all: our removal may have landed and its marker expired since (or the key
+        // expired). Which, nobody can tell any more, so the outcome is reported as unknown, not as
+        // a lost race: a match must not answer NO_MATCH for a request it may have consumed.
+      }
+      throw unavailable('remove', err);
+    }
+  }
+
+  /**
+   * The live entries under `prefix`, listed by the stream's leader (the subjects of its state) and
+   * read from it: a KV key listing runs on a consumer that may sit on a replica still catching up,
+   * and would miss keys written a moment ago.
+   */
+  async list(prefix: string): Promise<StoreEntry[]> {
+    this.#status.assertConnected('list');
+    try {
+      const info = await this.#jsm.streams.info(this.#stream, {
+        subjects_filter: `${this.#subjectPrefix}${prefix}>`,
+      });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
+        subject.substring(this.#subjectPrefix.length),
+      );
+      const entries = await Promise.all(keys.map((k) => this.get(k)));
+      return entries.filter((e): e is StoreEntry => e !== null);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw unavailable('list', err);
+    }
+  }
+
+  watch(
+    prefix: string,
+    onEvent: (event: StoreEvent) => void,
+    options: WatchOptions = {},
+  ): Promise<StoreWatch> {
+    const source = {
+      js: this.#js,
+      stream: this.#stream,
+      subjectPrefix: this.#subjectPrefix,
+      list: (p: string) => this.list(p),
+      status: this.#status,
+      log: this.#log,
+    };
+    return watchKeys(source, prefix, onEvent, options);
+  }
+
+  healthy(): boolean {
+    return this.#status.connected && this.#leaderCheck.hasLeader && !this.#nc.isClosed();
+  }
+
+  async close(): Promise<void> {
+    this.#leaderCheck.stop();
+    // Draining lets acknowledgements still on their way arrive; whatever waits after that fails.
+    await this.#nc.drain().catch(() => this.#nc.close());
+    this.#acks.close();
+  }
+
+  #answeredByQuorum(): Promise<boolean> {
+    return answeredByQuorum(this.#jsm, this.#stream);
+  }
+
+  /** The key's last message, from the stream's leader (see {@link readLastMessage}). */
+  async #lastMessage(key: string): Promise<KvMessage | null> {
+    this.#status.assertConnected('get');
+    try {
+      return await readLastMessage(this.#jsm, this.#stream, `${this.#subjectPrefix}${key}`);
+    } catch (err) {
+      throw unavailable('get', err);
+    }
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
