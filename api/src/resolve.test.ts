@@ -103,4 +103,19 @@ describe('resolveGroup', () => {
     expect(result.group).toBeUndefined();
     expect(result.errors.map((e) => e.rule)).toEqual(['EXPIRY_RANGE']);
   });
+
+  it('warns once, in the same words, about a small unique pool inline or from a CSV', () => {
+    const small = (result: ReturnType<typeof resolveGroup>) =>
+      result.warnings.filter((w) => w.rule === 'SMALL_UNIQUE_POOL').map((w) => w.message);
+    const inline = resolveGroup(
+      { dnisPool: [{ number: '+18005555554' }, { number: '+18005555555' }], uniqueDnis: true },
+      { metadataName: 'g' },
+    );
+    const csv = resolveGroup(
+      { ...fromCsv, uniqueDnis: true },
+      { metadataName: 'g', csvPool: { text: '+18005555554,\n+18005555555,\n', source: 'pool/pool.csv' } },
+    );
+    expect(small(inline)).toHaveLength(1);
+    expect(small(csv)).toEqual(small(inline));
+  });
 });

@@ -3,7 +3,7 @@ import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.
 import { normalizeDnis } from './dnis-checks.ts';
 import { parseDnisCsv } from './dnis-csv.ts';
 import { groupNameOf } from './group-name.ts';
-import { SMALL_UNIQUE_POOL, validateGroupSpec, type ValidateOptions } from './validate.ts';
+import { smallUniquePool, validateGroupSpec, type ValidateOptions } from './validate.ts';
 import type { DnisEntry, ResolvedGroup } from './resolved-group.ts';
 import type { ClickToCallInGroupSpec } from '../generated/types.ts';
 
@@ -85,14 +85,8 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
         message: `${options.csvPool.source} holds no numbers and spec.dnisPool is empty; a group needs at least 1 number`,
       });
     }
-    if (s.uniqueDnis === true && pool.length > 0 && pool.length < SMALL_UNIQUE_POOL) {
-      warnings.push({
-        path: 'spec',
-        rule: Rule.SmallUniquePool,
-        value: pool.length,
-        message: `uniqueDnis is true with only ${pool.length} numbers: at most ${pool.length} call-in requests can be live at once`,
-      });
-    }
+    const smallPool = smallUniquePool(s.uniqueDnis, pool.length, 'spec');
+    if (smallPool) warnings.push(smallPool);
   }
 
   if (errors.length > 0) return { errors, warnings };

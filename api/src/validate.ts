@@ -3,10 +3,10 @@
  * for types, ranges and lengths, then the rules a schema cannot say (real phone numbers, duplicates by
  * normalised form, group-name uniqueness and immutability), then warnings. All issues at once.
  */
-import type { ErrorObject } from 'ajv';
 import { validate as validateSchema } from '../generated/validate-spec.js';
-import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
-import { checkDnis, checkDnisFormat, normalizeDnis } from './dnis-checks.ts';
+import { checkDnis, normalizeDnis } from './dnis-checks.ts';
+import { Rule, formatCount, show, type Issue } from './issues.ts';
+import { describeType, schemaIssues } from './schema-issues.ts';
 import { groupNameOf } from './group-name.ts';
 
 export interface ValidateOptions {
@@ -28,185 +28,18 @@ export const CLIENT_APPLY_SAFE_BYTES = 200 * 1024;
 /** With uniqueDnis, fewer numbers than this caps concurrency so low that it is probably a mistake. */
 export const SMALL_UNIQUE_POOL = 10;
 
-const SPEC_FIELDS = ['groupName', 'dnisPool', 'dnisPoolFrom', 'accessCode', 'expirySeconds', 'uniqueDnis'];
-const FIELDS_BY_PARENT: Record<string, string[]> = {
-  spec: SPEC_FIELDS,
-  entry: ['number', 'description'],
-  'spec.dnisPoolFrom': ['configMapKeyRef'],
-  'spec.dnisPoolFrom.configMapKeyRef': ['name', 'key'],
-  'spec.accessCode': ['generate', 'length'],
-};
-
-/** `/dnisPool/41/number` → `spec.dnisPool[41].number`. */
-export function specPath(instancePath: string, base = 'spec'): string {
-  let out = base;
-  for (const part of instancePath.split('/').slice(1)) {
-    const key = part.replaceAll('~1', '/').replaceAll('~0', '~');
-    out += /^\d+$/.test(key) ? `[${key}]` : `.${key}`;
-  }
-  return out;
-}
-
-function valueAt(root: unknown, instancePath: string): unknown {
-  let value = root;
-  for (const part of instancePath.split('/').slice(1)) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'empty (null)';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'number') return `the number ${value}`;
-  if (typeof value === 'boolean') return `${value}`;
-  return `the text ${show(value)}`;
-}
-
-const typeWords: Record<string, string> = {
-  string: 'text',
-  integer: 'a whole number',
-  number: 'a number',
-  boolean: 'true or false',
-  object: 'a mapping of fields',
-  array: 'a list',
-};
-
-/** Levenshtein distance, for "did you mean" hints on short field names. */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next.push(
-        Math.min(
-          (row[j] ?? 0) + 1,
-          (next[j - 1] ?? 0) + 1,
-          (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-        ),
-      );
-    }
-    row = next;
-  }
-  return row[b.length] ?? 0;
-}
-
-function lastSegment(path: string): string {
-  const match = /([A-Za-z]+)(\[\d+\])?$/.exec(path);
-  return match?.[1] ?? path;
-}
-
-/** Turns one ajv error into an issue in plain words with a rule code. */
-function schemaIssue(err: ErrorObject, spec: unknown): Issue {
-  const path = specPath(err.instancePath);
-  const value = valueAt(spec, err.instancePath);
-  const field = lastSegment(path);
-  const generic = /\[\d+\]/.test(path) ? path.replace(/^.*\[\d+\]\./, 'entry') : path;
-  switch (err.keyword) {
-    case 'additionalProperties': {
-      const name = String((err.params as { additionalProperty: string }).additionalProperty);
-      const known =
-        FIELDS_BY_PARENT[generic === 'entry' ? 'entry' : path.replace(/\[\d+\]$/, '')] ??
-        FIELDS_BY_PARENT[/\[\d+\]$/.test(path) ? 'entry' : path] ??
-        [];
-      const close = known.find(
-        (k) => editDistance(k.toLowerCase(), name.toLowerCase().replaceAll(/[-_ ]/g, '')) <= 2,
-      );
-      return {
-        path: `${path}.${name}`,
-        rule: Rule.UnknownField,
-        value: name,
-        message: `${show(name)} is not a field here${close ? `; did you mean ${show(close)}?` : ''}${known.length > 0 ? ` (known fields: ${known.join(', ')})` : ''}`,
-      };
-    }
-    case 'required': {
-      const name = String((err.params as { missingProperty: string }).missingProperty);
-      return {
-        path: `${path}.${name}`,
-        rule: Rule.SchemaRequired,
-        message: `${name} is required but missing`,
-      };
-    }
-    case 'type': {
-      const want = String((err.params as { type: string }).type);
-      const hint =
-        want === 'string' && typeof value === 'number' ? `; put it in quotes, e.g. "${value}"` : '';
-      return {
-        path,
-        rule: Rule.SchemaType,
-        value,
-        message: `${field} must be ${typeWords[want] ?? want}, but is ${describeType(value)}${hint}`,
-      };
-    }
-  }
-  if (/^spec\.dnisPool\[\d+\]\.number$/.test(path)) {
-    const problem = checkDnisFormat(String(value));
-    return {
-      path,
-      rule: Rule.DnisFormat,
-      value,
-      message: problem?.message ?? `number ${show(value)} is not an E.164 phone number`,
-    };
-  }
-  if (/^spec\.dnisPool\[\d+\]\.description$/.test(path)) {
-    return {
-      path,
-      rule: Rule.DescriptionLength,
-      value,
-      message: `description ${show(value)} is ${charCount(String(value))} characters long; at most ${Limits.descriptionMaxChars} are allowed`,
-    };
-  }
-  if (path === 'spec.dnisPool') {
-    const size = Array.isArray(value) ? value.length : 0;
-    return {
-      path,
-      rule: Rule.PoolSize,
-      value: size,
-      message:
-        size === 0
-          ? 'dnisPool is empty; a group needs at least 1 number (or leave dnisPool out and use dnisPoolFrom)'
-          : `dnisPool has ${formatCount(size)} numbers; a group holds at most ${formatCount(Limits.poolMax)}`,
-    };
-  }
-  if (path === 'spec.accessCode.length') {
-    return {
-      path,
-      rule: Rule.AccessCodeLength,
-      value,
-      message: `accessCode.length is ${show(value)}; it must be from ${Limits.accessCodeLengthMin} to ${Limits.accessCodeLengthMax} digits`,
-    };
-  }
-  if (path === 'spec.expirySeconds') {
-    return {
-      path,
-      rule: Rule.ExpiryRange,
-      value,
-      message: `expirySeconds is ${show(value)}; it must be from ${Limits.expirySecondsMin} to ${Limits.expirySecondsMax} seconds`,
-    };
-  }
-  if (path === 'spec.groupName') {
-    return {
-      path,
-      rule: Rule.GroupNameFormat,
-      value,
-      message: `groupName ${show(value)} is not allowed: use 1 to ${Limits.groupNameMaxChars} letters, digits or symbols, without spaces`,
-    };
-  }
-  if (path.startsWith('spec.dnisPoolFrom')) {
-    return {
-      path,
-      rule: Rule.PoolSource,
-      value,
-      message: `${field} ${show(value)} is not a valid ConfigMap ${field === 'key' ? 'key (letters, digits, -, _ and .)' : 'name (lower-case letters, digits, - and .)'}`,
-    };
-  }
+/**
+ * The SMALL_UNIQUE_POOL warning about a group's whole pool of `poolSize` numbers, or `undefined` when
+ * it does not apply.
+ */
+export function smallUniquePool(uniqueDnis: unknown, poolSize: number, path: string): Issue | undefined {
+  if (uniqueDnis !== true || poolSize === 0 || poolSize >= SMALL_UNIQUE_POOL) return undefined;
+  const plural = poolSize === 1 ? '' : 's';
   return {
     path,
-    rule: Rule.SchemaType,
-    value,
-    message: `${field} ${show(value)} ${err.message ?? 'is not valid'}`,
+    rule: Rule.SmallUniquePool,
+    value: poolSize,
+    message: `uniqueDnis is true with only ${poolSize} number${plural}: at most ${poolSize} call-in request${plural} can be live at once, and further requests fail until one expires`,
   };
 }
 
@@ -240,20 +73,7 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
     });
     return { errors, warnings };
   }
-  if (!validateSchema(spec)) {
-    const seen = new Set<string>();
-    const typeErrorPaths = new Set(
-      (validateSchema.errors ?? []).filter((e) => e.keyword === 'type').map((e) => e.instancePath),
-    );
-    for (const err of validateSchema.errors ?? []) {
-      if (err.keyword !== 'type' && typeErrorPaths.has(err.instancePath)) continue;
-      const issue = schemaIssue(err, spec);
-      const key = `${issue.path}\u0000${issue.rule}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      errors.push(issue);
-    }
-  }
+  if (!validateSchema(spec)) errors.push(...schemaIssues(validateSchema.errors ?? [], spec));
   const badPaths = new Set(errors.map((e) => e.path));
 
   if (spec.dnisPool === undefined && spec.dnisPoolFrom === undefined) {
@@ -338,13 +158,10 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
         'access codes are off and uniqueDnis is false: two live requests on one number can then only be told apart by the caller number, which callers may withhold; turn on accessCode.generate or uniqueDnis',
     });
   }
-  if (unique && spec.dnisPoolFrom === undefined && pool.length > 0 && pool.length < SMALL_UNIQUE_POOL) {
-    warnings.push({
-      path: 'spec.dnisPool',
-      rule: Rule.SmallUniquePool,
-      value: pool.length,
-      message: `uniqueDnis is true with only ${pool.length} number${pool.length === 1 ? '' : 's'}: at most ${pool.length} call-in request${pool.length === 1 ? '' : 's'} can be live at once, and further requests fail until one expires`,
-    });
+  // With dnisPoolFrom the pool's size is known only once its CSV is read: resolveGroup warns then.
+  if (spec.dnisPoolFrom === undefined) {
+    const smallPool = smallUniquePool(spec.uniqueDnis, pool.length, 'spec.dnisPool');
+    if (smallPool) warnings.push(smallPool);
   }
   if (pool.length > 0) {
     const bytes = JSON.stringify(spec.dnisPool).length;
