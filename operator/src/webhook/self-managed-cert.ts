@@ -1,6 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from '#lib';
-import { isAlreadyExists, isConflict, isNotFound, sleep, type KubeClient, type KubeObject } from '#lib/kube';
+import {
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  secretRef,
+  sleep,
+  validatingWebhookConfigurationRef,
+  type KubeClient,
+  type KubeObject,
+} from '#lib/kube';
 import { createCertificateAuthority, issueCertificate } from '#lib/tls/index';
 import type { CertificateSource, ServingCertificate } from './server.ts';
 
@@ -45,7 +54,7 @@ function usable(cert: string | undefined, dnsNames: string[], renewBeforeDays: n
 export async function ensureSelfManagedCertificate(
   o: SelfManagedCertificateOptions,
 ): Promise<ServingCertificate & { caPem: string }> {
-  const ref = { group: '', version: 'v1', plural: 'secrets', namespace: o.namespace, name: o.secretName };
+  const ref = secretRef(o.namespace, o.secretName);
   const renewBeforeDays = o.renewBeforeDays ?? 30;
   for (let attempt = 0; ; attempt++) {
     const existing = await o.client.getOrUndefined<SecretObject>(ref);
@@ -124,12 +133,7 @@ export async function injectCaBundle(
   signal: AbortSignal,
   log: Logger,
 ): Promise<boolean> {
-  const ref = {
-    group: 'admissionregistration.k8s.io',
-    version: 'v1',
-    plural: 'validatingwebhookconfigurations',
-    name,
-  };
+  const ref = validatingWebhookConfigurationRef(name);
   const bundle = b64(caPem);
   while (!signal.aborted) {
     try {
