@@ -1,4 +1,4 @@
-import { isNotFound, type Informer, type KubeClient } from '#lib/kube';
+import { configMapRef, isNotFound, resourcePath, type Informer, type KubeClient } from '#lib/kube';
 import {
   effectiveGroupName,
   type ConfigMapObject,
@@ -59,12 +59,9 @@ export function groupValidator(
       ctx.csvUnreadable = `spec.dnisPoolFrom: the operator does not watch namespace "${namespace}", so the CSV was not checked`;
     } else if (ref && typeof ref.name === 'string' && typeof ref.key === 'string') {
       try {
-        const cm = await client.request<ConfigMapObject>(
-          `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(ref.name)}`,
-          {
-            timeoutMs: 2_000,
-          },
-        );
+        const cm = await client.request<ConfigMapObject>(resourcePath(configMapRef(namespace, ref.name)), {
+          timeoutMs: 2_000,
+        });
         const text = cm.data?.[ref.key];
         if (text === undefined)
           ctx.csvUnreadable = `spec.dnisPoolFrom: ConfigMap "${ref.name}" has no key "${ref.key}" yet; the group stays not Ready until it does`;
