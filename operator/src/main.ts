@@ -2,7 +2,16 @@ import { readFile } from 'node:fs/promises';
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
 import { GROUP_API, GROUP_CONFIG_SELECTOR } from '#api';
 import { createLogger, errorMessage, onShutdownSignal } from '#lib';
-import { EventRecorder, Informer, KubeClient, LeaderElector, loadKubeConfig, objectKey } from '#lib/kube';
+import {
+  EventRecorder,
+  Informer,
+  KubeClient,
+  LeaderElector,
+  configMapRef,
+  loadKubeConfig,
+  objectKey,
+  resourceRef,
+} from '#lib/kube';
 import { defaultIdentity, loadConfig, usage } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import {
@@ -41,18 +50,18 @@ const resyncIntervalMs = config['resync-period-seconds'] * 1000;
 const informerOptions = { watchdogMs, resyncIntervalMs };
 const groups = new Informer<GroupObject>(client, {
   name: 'groups',
-  resource: { group: GROUP_API.group, version: GROUP_API.version, plural: GROUP_API.plural, namespace },
+  resource: resourceRef(GROUP_API, namespace),
   ...informerOptions,
 });
 const owned = new Informer<ConfigMapObject>(client, {
   name: 'group-configs',
-  resource: { group: '', version: 'v1', plural: 'configmaps', namespace },
+  resource: configMapRef(namespace),
   labelSelector: GROUP_CONFIG_SELECTOR,
   ...informerOptions,
 });
 const sources = new Informer<ConfigMapObject>(client, {
   name: 'pool-sources',
-  resource: { group: '', version: 'v1', plural: 'configmaps', namespace },
+  resource: configMapRef(namespace),
   labelSelector: NOT_GROUP_CONFIG_SELECTOR,
   ...informerOptions,
 });
