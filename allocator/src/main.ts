@@ -1,7 +1,7 @@
 import { createLogger, errorMessage, onShutdownSignal } from '#lib';
 import { loadConfig, usage } from './config.ts';
 import { exampleCalls } from './examples.ts';
-import { createAllocator } from './server.ts';
+import { openAllocator } from './assemble.ts';
 
 const log = createLogger('allocator');
 
@@ -14,7 +14,7 @@ try {
 }
 
 try {
-  const allocator = await createAllocator(config, log);
+  const allocator = await openAllocator(config, log);
   const address = await allocator.app.listen({ host: config.host, port: config.port });
   const metricsAddress = await allocator.metricsApp.listen({ host: config.host, port: config.metricsPort });
   log.info(

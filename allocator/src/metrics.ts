@@ -1,19 +1,23 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestOutcome } from './domain/index.ts';
+import type { LiveView } from './domain/index.ts';
 import type { GroupRegistry } from './groups/index.ts';
 import type { CallInObserver } from './service/call-in-service.ts';
-import type { LiveView } from './service/live-view.ts';
+
+/** What the metrics read from the live view when scraped; they never write to it. */
+export type LiveViewCounts = Pick<LiveView, 'busyCount' | 'liveCounts' | 'endCounts'>;
 
 export interface AllocatorMetrics {
   registry: Registry;
   observer: CallInObserver;
   /** Records one HTTP request's duration (by route template, method and status). */
   observeHttp(route: string, method: string, status: number, seconds: number): void;
-  requestEnded(groupName: string, outcome: RequestOutcome): void;
 }
 
-/** Metrics on a dedicated registry; labels never carry numbers or request ids. */
-export function createMetrics(groups: GroupRegistry, view: () => LiveView | undefined): AllocatorMetrics {
+/**
+ * Metrics on a dedicated registry; labels never carry numbers or request ids. The groups and the
+ * live view are read at scrape time.
+ */
+export function createMetrics(groups: GroupRegistry, view: LiveViewCounts): AllocatorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({
     register: registry,
@@ -39,11 +43,16 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
     labelNames: ['group'],
     registers: [registry],
   });
-  const ended = new Counter({
+  new Counter({
     name: 'c2c_allocator_request_ends_total',
     help: 'Requests seen ending (matched, cancelled, expired) by this replica, whichever replica caused it',
     labelNames: ['group', 'outcome'],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [group, byOutcome] of view.endCounts())
+        for (const [outcome, n] of byOutcome) this.inc({ group, outcome }, n);
+    },
   });
   new Gauge({
     name: 'c2c_allocator_numbers_in_use',
@@ -52,10 +61,8 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
     registers: [registry],
     collect() {
       this.reset();
-      const v = view();
-      if (!v) return;
       for (const g of groups.list())
-        this.set({ group: g.settings.groupName }, v.busyCount(g.settings.groupName));
+        this.set({ group: g.settings.groupName }, view.busyCount(g.settings.groupName));
     },
   });
   new Gauge({
@@ -86,7 +93,7 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
     registers: [registry],
     collect() {
       this.reset();
-      for (const [group, n] of view()?.liveCounts() ?? []) this.set({ group }, n);
+      for (const [group, n] of view.liveCounts()) this.set({ group }, n);
     },
   });
   const matchFailures = new Counter({
@@ -128,7 +135,6 @@ export function createMetrics(groups: GroupRegistry, view: () => LiveView | unde
       httpChild(`${method} ${status} ${route}`, () =>
         httpDuration.labels({ route, method, status: String(status) }),
       ).observe(seconds),
-    requestEnded: (group, outcome) => ended.inc({ group, outcome }),
     observer: {
       created(group, n) {
         const c = createdChildren(group, () => ({

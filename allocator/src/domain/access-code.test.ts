@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accessCodeSpace, generateAccessCode } from './access-code.ts';
-import { cryptoRandom } from '../server.ts';
+import { cryptoRandom } from './random.ts';
 import { seededRandom } from './seeded-random.ts';
 
 describe('access codes', () => {

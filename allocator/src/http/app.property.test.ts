@@ -1,73 +1,39 @@
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedGroup } from '#api';
-import { buildApp } from './app.ts';
 import { UUID_PATTERN } from '../request-ids.ts';
-import { ERROR_CODE_HEADER } from './routes/ges-compat.ts';
-import { ApiKeyAuthenticator, hashApiKey } from './auth.ts';
-import { SLOT_PREFIX } from '../domain/index.ts';
-import { GroupRegistry } from '../groups/index.ts';
+import { group, testAllocator, type AppHarness } from '../testing/app-harness.ts';
+import { hashApiKey } from './auth.ts';
 import { MAX_JSON_DEPTH } from './json-body.ts';
-import { createMetrics } from '../metrics.ts';
-import { RateLimiter } from './rate-limit.ts';
-import { CallInService } from '../service/call-in-service.ts';
-import { LiveView } from '../service/live-view.ts';
-import { MemoryStore } from '../store/index.ts';
+import { ERROR_CODE_HEADER } from './routes/ges-compat.ts';
 
 const BODY_LIMIT = 16_384;
 const KEY = 'k-0123456789abcdef';
+const POOL_SIZE = 50;
 
-function group(name: string, over: Partial<ResolvedGroup>): ResolvedGroup {
-  return {
-    groupName: name,
-    accessCode: { generate: true, length: 6 },
-    expirySeconds: 30,
-    uniqueDnis: false,
-    dnisPool: Array.from({ length: 50 }, (_, i) => ({ number: `+1800555${String(1000 + i)}` })),
-    ...over,
-  };
-}
-
+let allocator: AppHarness;
 let app: FastifyInstance;
-let store: MemoryStore;
 
 beforeAll(async () => {
-  const now = () => Date.UTC(2030, 0, 1);
-  store = new MemoryStore({ now, sweepIntervalMs: 3_600_000 });
-  const groups = new GroupRegistry();
-  groups.set('t:codes', group('codes', {}));
-  groups.set('t:callers', group('callers', { accessCode: { generate: false, length: 6 } }));
-  groups.set('t:unique', group('unique', { uniqueDnis: true }));
-  const view = new LiveView({ now, historyMs: 3_600_000, historyMaxEntries: 1000 });
-  await store.watch(SLOT_PREFIX, (e) => view.apply(e));
   let seq = 0;
-  const service = new CallInService({
-    store,
-    groups,
-    view,
+  allocator = await testAllocator({
+    groups: [
+      group('codes', {}, POOL_SIZE),
+      group('callers', { accessCode: { generate: false, length: 6 } }, POOL_SIZE),
+      group('unique', { uniqueDnis: true }, POOL_SIZE),
+    ],
+    keys: [{ name: 'all', sha256: hashApiKey(KEY), scopes: ['request', 'match', 'read'] }],
+    bodyLimit: BODY_LIMIT,
+    guard: null,
     random: { int: (max) => Math.floor(Math.random() * max) },
-    now,
     newId: () => `req${++seq}`,
-    observer: createMetrics(groups, () => view).observer,
   });
-  app = buildApp({
-    service,
-    groups,
-    auth: new ApiKeyAuthenticator([
-      { name: 'all', sha256: hashApiKey(KEY), scopes: ['request', 'match', 'read'] },
-    ]),
-    rateLimiter: new RateLimiter(0, 1),
-    metrics: createMetrics(groups, () => view),
-    bodyLimitBytes: BODY_LIMIT,
-    isReady: () => ({ ready: true }),
-  });
+  app = allocator.app;
   await app.ready();
 });
 
 afterAll(async () => {
-  await app.close();
-  await store.close();
+  await allocator.close();
 });
 
 /** Every answer the API gives to a client's mistake: a 4xx with a stable code and a message. */

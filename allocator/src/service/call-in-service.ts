@@ -25,7 +25,7 @@ import {
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
-import type { HistoryRecord, LiveView } from './live-view.ts';
+import type { HistoryRecord, LiveView } from '../domain/index.ts';
 import type { MatchGuard } from './match-guard.ts';
 
 export interface CallInServiceDeps {

@@ -1,5 +1,4 @@
-import type { CallInRequest } from '../../domain/index.ts';
-import { historyEvents, type HistoryRecord } from '../../service/live-view.ts';
+import { historyEvents, type CallInRequest, type HistoryRecord } from '../../domain/index.ts';
 
 /** The public shape of a request: ISO times, no internal fields. */
 export function requestView(r: CallInRequest, withUserData = false): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, slotKey, type CallInRequest } from '../domain/index.ts';
+import { encodeRecord, type CallInRequest } from './call-in-request.ts';
+import { slotKey } from './keys.ts';
 import { historyEvents, LiveView } from './live-view.ts';
 
 function setup(options: { historyMs?: number; historyMaxEntries?: number } = {}) {
@@ -146,5 +147,43 @@ describe('LiveView', () => {
     expect(view.liveRequests('g').map((r) => r.id)).toEqual(['stays', 'arrives']);
     expect(ended).toEqual(['expires:expired']);
     expect(view.historyOf('vanishes')).toBeUndefined();
+  });
+
+  it('counts the requests it saw end, by group and outcome, each once', () => {
+    const { view, now } = setup();
+    const matched = request('m', '+18005550001', now());
+    const cancelled = request('c', '+18005550002', now(), {
+      groupName: 'h',
+      key: slotKey('h', '+18005550002', { kind: 'unique' }),
+    });
+    const expired = request('e', '+18005550003', now());
+    for (const [r, revision] of [
+      [matched, 1],
+      [cancelled, 2],
+      [expired, 3],
+    ] as const)
+      view.applyCreated(r, revision);
+    view.apply({ type: 'removed', key: matched.key, revision: 4, reason: removal('m', now()) });
+    // The same end delivered twice (the remover's own apply, then its watch echo) counts once.
+    view.apply({ type: 'removed', key: matched.key, revision: 4, reason: removal('m', now()) });
+    view.apply({
+      type: 'removed',
+      key: cancelled.key,
+      revision: 5,
+      reason: encodeRecord({ outcome: 'cancelled', id: 'c', atMs: now() }),
+    });
+    view.apply({ type: 'expired', key: expired.key, revision: 6 });
+    expect(view.endCounts()).toEqual(
+      new Map([
+        [
+          'g',
+          new Map([
+            ['matched', 1],
+            ['expired', 1],
+          ]),
+        ],
+        ['h', new Map([['cancelled', 1]])],
+      ]),
+    );
   });
 });

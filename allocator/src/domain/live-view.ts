@@ -1,5 +1,23 @@
-import type { StoreEntry, StoreEvent } from '../store/index.ts';
-import { decodeRemoval, decodeRequest, type CallInRequest, type RequestOutcome } from '../domain/index.ts';
+import { decodeRemoval, decodeRequest, type CallInRequest, type RequestOutcome } from './call-in-request.ts';
+
+/** A slot key and its value, as the coordination store's watch delivers it. */
+export interface SlotEntry {
+  key: string;
+  value: Uint8Array;
+  revision: number;
+}
+
+/**
+ * A change to the slot keys, as the coordination store's watch delivers it (the store's `StoreEvent`
+ * has this shape): a snapshot of the live entries first and after each reconnection, then each write.
+ */
+export type SlotEvent =
+  | { type: 'snapshot'; entries: SlotEntry[] }
+  | { type: 'put'; key: string; value: Uint8Array; revision: number }
+  /** A compare-and-set removal; `reason` is the encoded RemovalReason the remover wrote. */
+  | { type: 'removed'; key: string; revision: number; reason: Uint8Array }
+  /** The store removed the key when its TTL ran out. */
+  | { type: 'expired'; key: string; revision: number };
 
 export interface HistoryEvent {
   type: 'created' | RequestOutcome;
@@ -68,6 +86,8 @@ export class LiveView {
   #endedRevisions = new Map<string, number>();
   #olderEndedRevisions = new Map<string, number>();
   #generationStartedMs: number;
+  /** group → outcome → requests seen ending since this view started */
+  readonly #endCounts = new Map<string, Map<RequestOutcome, number>>();
   #synced = false;
   #arrivals = 0;
 
@@ -80,7 +100,7 @@ export class LiveView {
     return this.#synced;
   }
 
-  apply(event: StoreEvent): void {
+  apply(event: SlotEvent): void {
     switch (event.type) {
       case 'snapshot':
         this.#applySnapshot(event.entries);
@@ -210,11 +230,19 @@ export class LiveView {
     return counts;
   }
 
+  /**
+   * Requests seen ending since this view started, by group and outcome, whichever replica ended
+   * them (for metrics: counts only grow).
+   */
+  endCounts(): ReadonlyMap<string, ReadonlyMap<RequestOutcome, number>> {
+    return this.#endCounts;
+  }
+
   *#liveOf(groupName: string): Generator<Known> {
     for (const onNumber of this.#byGroupNumber.get(groupName)?.values() ?? []) yield* onNumber;
   }
 
-  #applySnapshot(entries: StoreEntry[]): void {
+  #applySnapshot(entries: SlotEntry[]): void {
     const seen = new Set<string>();
     for (const e of entries) {
       seen.add(e.key);
@@ -262,7 +290,14 @@ export class LiveView {
     known.outcome = outcome;
     this.#ended.set(known.request.id, known);
     this.#prune();
+    this.#countEnd(known.request.groupName, outcome);
     this.#options.onEnded?.(known.request, outcome);
+  }
+
+  #countEnd(groupName: string, outcome: RequestOutcome): void {
+    let byOutcome = this.#endCounts.get(groupName);
+    if (!byOutcome) this.#endCounts.set(groupName, (byOutcome = new Map()));
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
   }
 
   #unindex(known: Known): void {

@@ -1,0 +1,256 @@
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '#lib';
+import type { AllocatorConfig } from './config.ts';
+import {
+  cryptoRandom,
+  LiveView,
+  SLOT_PREFIX,
+  type MatchGuardPolicy,
+  type RandomSource,
+} from './domain/index.ts';
+import { ConfigMapSource, DirSource, GroupRegistry } from './groups/index.ts';
+import {
+  ApiKeyAuthenticator,
+  ApiKeysSource,
+  buildApp,
+  buildMetricsApp,
+  RateLimiter,
+  readApiKeysFile,
+  type EpochUnit,
+} from './http/index.ts';
+import { createMetrics, type AllocatorMetrics } from './metrics.ts';
+import { createRequestIdGenerator } from './request-ids.ts';
+import { CallInService } from './service/call-in-service.ts';
+import { MatchGuard } from './service/match-guard.ts';
+import { MemoryStore, NatsStore, type CoordinationStore } from './store/index.ts';
+
+/** The settings the assembly reads; production takes them from the AllocatorConfig. */
+export interface AssemblySettings {
+  historySeconds: number;
+  historyMaxEntries: number;
+  /** Failed-match limits; undefined: failed matches are not limited. */
+  matchGuard: MatchGuardPolicy | undefined;
+  /** Requests per API key (or address, when open); 0: unlimited. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Failed authentications per address; 0: unlimited. */
+  authFailuresPerSecond: number;
+  authFailureBurst: number;
+  bodyLimitBytes: number;
+  /** Default 10 s (see AppDeps). */
+  requestTimeoutMs?: number;
+  /** Default milliseconds. */
+  gesExpirationUnit?: EpochUnit;
+  /** How long to answer not-ready before closing the HTTP server. */
+  drainDelayMs: number;
+}
+
+/** What the allocator is assembled from: production opens them from its configuration, tests make them. */
+export interface AllocatorParts {
+  store: CoordinationStore;
+  groups: GroupRegistry;
+  auth: ApiKeyAuthenticator;
+  now: () => number;
+  random: RandomSource;
+  /** Ids of new call-in requests. */
+  newId: () => string;
+  settings: AssemblySettings;
+  logger?: Logger;
+  /** Why the group sources are not ready yet (undefined: they are). */
+  groupsNotReady?: () => string | undefined;
+}
+
+export interface Allocator {
+  app: FastifyInstance;
+  /** `/metrics`, `/healthz`, `/readyz`, listened on `--metrics-port`. */
+  metricsApp: FastifyInstance;
+  groups: GroupRegistry;
+  store: CoordinationStore;
+  service: CallInService;
+  view: LiveView;
+  metrics: AllocatorMetrics;
+  /** Stop answering ready, close the HTTP servers (in-flight requests finish), then stop the store's watch. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects the parts: the live view (fed by the store's watch), the metrics that read it, the
+ * service, and the HTTP apps. Nothing is listened on: the caller does, or tests use `app.inject()`.
+ */
+export async function assembleAllocator(parts: AllocatorParts): Promise<Allocator> {
+  const { store, groups, auth, now, settings } = parts;
+  const view = new LiveView({
+    now,
+    historyMs: settings.historySeconds * 1000,
+    historyMaxEntries: settings.historyMaxEntries,
+  });
+  const metrics = createMetrics(groups, view);
+  const watch = await store.watch(SLOT_PREFIX, (e) => view.apply(e), {
+    isKnown: (key, revision) => view.knows(key, revision),
+  });
+  const service = new CallInService({
+    store,
+    groups,
+    view,
+    random: parts.random,
+    now,
+    newId: parts.newId,
+    observer: metrics.observer,
+    ...(settings.matchGuard ? { guard: new MatchGuard(store, settings.matchGuard, now) } : {}),
+  });
+  let draining = false;
+  const isReady = () => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    if (!store.healthy()) return { ready: false, reason: 'coordination store unavailable' };
+    if (!view.synced) return { ready: false, reason: 'store view not synced' };
+    const groupsNotReady = parts.groupsNotReady?.();
+    if (groupsNotReady !== undefined) return { ready: false, reason: groupsNotReady };
+    return { ready: true };
+  };
+  const metricsApp = buildMetricsApp({ metrics, isReady });
+  const app = buildApp({
+    service,
+    groups,
+    auth,
+    rateLimiter: new RateLimiter(settings.rateLimitPerSecond, settings.rateLimitBurst, now),
+    authFailureLimiter: new RateLimiter(settings.authFailuresPerSecond, settings.authFailureBurst, now),
+    metrics,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    ...(settings.requestTimeoutMs !== undefined ? { requestTimeoutMs: settings.requestTimeoutMs } : {}),
+    ...(settings.gesExpirationUnit ? { gesExpirationUnit: settings.gesExpirationUnit } : {}),
+    ...(parts.logger ? { logger: parts.logger } : {}),
+    isReady,
+  });
+
+  return {
+    app,
+    metricsApp,
+    groups,
+    store,
+    service,
+    view,
+    metrics,
+    async close() {
+      draining = true;
+      if (settings.drainDelayMs > 0) await new Promise((r) => setTimeout(r, settings.drainDelayMs));
+      // Node closes idle keep-alive connections once, when close starts; a connection whose request
+      // finishes later would hold the server open until its keep-alive timeout, so sweep until closed.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      await app.close().finally(() => clearInterval(sweep));
+      await metricsApp.close();
+      await watch.stop();
+    },
+  };
+}
+
+/**
+ * Opens what a configuration names (the API keys file, the NATS or in-memory store, the group
+ * sources) and assembles the allocator from them. Its `close` also stops the sources and the store.
+ */
+export async function openAllocator(config: AllocatorConfig, log: Logger): Promise<Allocator> {
+  const keys = config.apiKeysFile ? await readApiKeysFile(config.apiKeysFile) : [];
+  const auth = new ApiKeyAuthenticator(keys);
+  if (auth.open && !isLoopback(config.host) && !config.insecureOpen) {
+    throw new Error(
+      `no API keys are configured (--api-keys-file) and --host ${config.host} is not a loopback address: ` +
+        'anyone who can reach the port could take and match numbers. Configure keys, or pass --insecure-open.',
+    );
+  }
+  if (auth.open) log.warn('NO API KEYS CONFIGURED: the API is open to anyone who can reach it');
+
+  const store: CoordinationStore = config.natsUrl
+    ? await NatsStore.open({
+        url: config.natsUrl,
+        bucket: config.natsBucket,
+        replicas: config.natsReplicas,
+        markerTtlMs: config.natsMarkerTtlMs,
+        ...(config.natsCredsFile ? { credentials: await readFile(config.natsCredsFile) } : {}),
+        ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+        log: log.child({ part: 'nats-store' }),
+      })
+    : new MemoryStore();
+  if (store.kind === 'memory')
+    log.warn('using the in-memory store: run ONE replica only (set --nats-url for more)');
+
+  const groups = new GroupRegistry();
+  groups.onChange((changes, conflicts) => {
+    for (const c of changes) log.info({ group: c.groupName }, `group ${c.type}`);
+    for (const c of conflicts) log.warn(c);
+  });
+
+  const sources: Array<{ stop(): void }> = [];
+  if (config.apiKeysFile && !auth.open) {
+    const keysSource = new ApiKeysSource(
+      config.apiKeysFile,
+      auth,
+      log.child({ part: 'api-keys' }),
+      config.apiKeysPollMs,
+    );
+    await keysSource.start();
+    sources.push(keysSource);
+  }
+  let configMaps: ConfigMapSource | undefined;
+  let allocator: Allocator;
+  try {
+    if (config.groupsDir) {
+      const dir = new DirSource(
+        config.groupsDir,
+        groups,
+        log.child({ part: 'groups-dir' }),
+        config.groupsPollMs,
+      );
+      await dir.start();
+      sources.push(dir);
+    }
+    if (config.kubernetes) {
+      const cms = new ConfigMapSource(groups, {
+        namespace: config.namespace,
+        kubeconfig: config.kubeconfig,
+        log: log.child({ part: 'configmaps' }),
+      });
+      sources.push(cms);
+      configMaps = cms;
+      // Listen before the first list arrives: /healthz answers, /readyz says why not ready yet.
+      await cms.start(false);
+    }
+    allocator = await assembleAllocator({
+      store,
+      groups,
+      auth,
+      now: Date.now,
+      random: cryptoRandom,
+      newId: createRequestIdGenerator(),
+      settings: {
+        ...config,
+        matchGuard: {
+          failuresPerNumber: config.matchFailuresPerNumber,
+          windowSeconds: config.matchFailureWindowSeconds,
+          lockoutSeconds: config.matchLockoutSeconds,
+          maxLockoutSeconds: config.matchMaxLockoutSeconds,
+          failuresPerRequest: config.matchFailuresPerRequest,
+        },
+      },
+      logger: log,
+      groupsNotReady: () =>
+        configMaps && !configMaps.synced ? 'group ConfigMaps not listed yet' : undefined,
+    });
+  } catch (err) {
+    for (const s of sources) s.stop();
+    await store.close();
+    throw err;
+  }
+
+  return {
+    ...allocator,
+    async close() {
+      await allocator.close();
+      for (const s of sources) s.stop();
+      await store.close();
+    },
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
