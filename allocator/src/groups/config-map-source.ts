@@ -1,6 +1,6 @@
 import { decodeGroupConfig, GROUP_CONFIG_SELECTOR } from '#api';
 import { errorMessage, type Logger } from '#lib';
-import { Informer, KubeClient, loadKubeConfig, objectKey, type KubeObject } from '#lib/kube';
+import { Informer, KubeClient, configMapRef, loadKubeConfig, objectKey, type KubeObject } from '#lib/kube';
 import type { GroupRegistry } from './registry.ts';
 
 interface ConfigMap extends KubeObject {
@@ -31,12 +31,7 @@ export class ConfigMapSource {
     const client = new KubeClient(loadKubeConfig(options.kubeconfig));
     this.#informer = new Informer<ConfigMap>(client, {
       name: 'group-configs',
-      resource: {
-        group: '',
-        version: 'v1',
-        plural: 'configmaps',
-        ...(options.namespace ? { namespace: options.namespace } : {}),
-      },
+      resource: configMapRef(options.namespace),
       labelSelector: GROUP_CONFIG_SELECTOR,
     });
     const upsert = (cm: ConfigMap) => {
