@@ -1,9 +1,5 @@
+import { groupNameOf, type ConfigMapObject, type GroupObject } from '#api';
 import { configMapRef, isNotFound, resourcePath, type Informer, type KubeClient } from '#lib/kube';
-import {
-  effectiveGroupName,
-  type ConfigMapObject,
-  type GroupObject,
-} from '../controller/group-reconciler.ts';
 import {
   reviewGroup,
   isGroupWrite,
@@ -49,7 +45,7 @@ export function groupValidator(
     for (const g of groups.list()) {
       if (g.metadata?.namespace === namespace && g.metadata?.name === name) continue;
       if (g.metadata?.deletionTimestamp) continue;
-      otherGroupNames.add(effectiveGroupName(g));
+      otherGroupNames.add(groupNameOf(g.spec, g.metadata?.name) ?? '');
     }
     const ctx: ReviewContext = { otherGroupNames };
     const spec = request.object?.spec as GroupObject['spec'] | undefined;

@@ -2,8 +2,16 @@
  * AdmissionReview v1 in, AdmissionReview v1 out, for ClickToCallInGroup CREATE and UPDATE: pure, no
  * I/O. The caller looks up the other groups' names and the CSV behind spec.dnisPoolFrom.
  */
-import { GROUP_API, Limits, Rule, resolveGroup, validateGroupSpec, type Issue } from '#api';
-import { describeIssues } from '../controller/conditions.ts';
+import {
+  GROUP_API,
+  Limits,
+  Rule,
+  describeIssues,
+  issueText,
+  resolveGroup,
+  validateGroupSpec,
+  type Issue,
+} from '#api';
 
 export interface AdmissionRequest {
   uid: string;
@@ -62,10 +70,6 @@ export function isGroupWrite(request: AdmissionRequest): boolean {
   return kindOk && (request.operation === 'CREATE' || request.operation === 'UPDATE');
 }
 
-function warningText(issue: Issue): string {
-  return issue.message.includes(issue.path) ? issue.message : `${issue.path}: ${issue.message}`;
-}
-
 /** What each rule means, in words that quote nothing from the CSV. */
 const CSV_RULE_TEXT: Partial<Record<string, string>> = {
   [Rule.CsvColumns]: 'write "number,description" (the description may be empty, the comma is required)',
@@ -108,7 +112,7 @@ export function reviewGroup(request: AdmissionRequest, ctx: ReviewContext): Admi
     : validateGroupSpec(spec, options);
   const fromCsv = (issue: Issue) => ctx.csvPool !== undefined && issue.path.startsWith(ctx.csvPool.source);
   const errors = result.errors.map((e) => (fromCsv(e) ? redactedCsvIssue(e) : e));
-  const warnings = result.warnings.map((w) => warningText(fromCsv(w) ? redactedCsvIssue(w) : w));
+  const warnings = result.warnings.map((w) => issueText(fromCsv(w) ? redactedCsvIssue(w) : w));
   if (ctx.csvUnreadable) warnings.push(ctx.csvUnreadable);
   if (errors.length === 0) {
     return { uid: request.uid, allowed: true, ...(warnings.length ? { warnings } : {}) };
