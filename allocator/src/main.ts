@@ -1,7 +1,7 @@
 import { createLogger, errorMessage, onShutdownSignal } from '#lib';
 import { loadConfig, usage } from './config.ts';
 import { exampleCalls } from './examples.ts';
-import { openAllocator } from './assemble.ts';
+import { openAllocator } from './open-allocator.ts';
 
 const log = createLogger('allocator');
 
