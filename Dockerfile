@@ -4,7 +4,8 @@
 # e.g. node:24.21.0-bookworm-slim@sha256:..., where your registry policy asks for one).
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
-# 1. Compile the TypeScript sources to dist/ (needs the dev dependencies: typescript).
+# 1. Compile the TypeScript sources to dist/ (needs the dev dependencies: typescript), and copy the
+#    records page's static files (allocator/ui/, served as they are) beside the compiled allocator.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -14,7 +15,7 @@ COPY api ./api
 COPY lib ./lib
 COPY operator ./operator
 COPY allocator ./allocator
-RUN npx tsc -p tsconfig.build.json
+RUN npx tsc -p tsconfig.build.json && cp -R allocator/ui dist/allocator/
 
 # 2. Production dependencies only.
 FROM ${NODE_IMAGE} AS runtime-deps

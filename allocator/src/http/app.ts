@@ -17,6 +17,7 @@ import { toApiError } from './routes/errors.ts';
 import { gesCompatRoutes, type EpochUnit } from './routes/ges-compat.ts';
 import { matchRoutes } from './routes/match.ts';
 import { openApiDocument } from './routes/openapi.ts';
+import { recordsPageRoutes } from './routes/records-page.ts';
 import { requestsRoutes } from './routes/requests.ts';
 import type { CallInService } from '../service/call-in-service.ts';
 
@@ -170,6 +171,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   void app.register(requestsRoutes, { service: deps.service, groups: deps.groups });
   void app.register(matchRoutes, { service: deps.service });
+  void app.register(recordsPageRoutes);
   void app.register(gesCompatRoutes, {
     prefix: '/engagement/v3',
     service: deps.service,

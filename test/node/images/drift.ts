@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { posix } from 'node:path';
 import { copiedPaths, findStage, parseDockerfile, resolveStage, type Dockerfile } from './dockerfile.ts';
 import type { ArchivedImage } from './oci-archive-reader.ts';
-import { BUILD_SOURCES, RUNTIME } from './product-images.ts';
+import { BUILD_ASSETS, BUILD_SOURCES, RUNTIME } from './product-images.ts';
 
 export interface DriftInputs {
   readonly dockerfile: string;
@@ -74,7 +74,7 @@ export function imageDrift(inputs: DriftInputs): string[] {
   expectSame(`files in ${workdir}`, copied.map(({ path }) => path).sort(), inWorkdir);
 
   problems.push(...dependencyDrift(inputs, dockerfile, workdir));
-  problems.push(...buildStageDrift(inputs, dockerfile, stage.copies));
+  problems.push(...buildStageDrift(inputs, dockerfile, stage.copies, workdir));
   return problems;
 }
 
@@ -98,11 +98,15 @@ function dependencyDrift(inputs: DriftInputs, dockerfile: Dockerfile, workdir: s
   return problems;
 }
 
-/** The build stage must copy every source folder that tsc compiles, which the offline build compiles too. */
+/**
+ * The build stage must copy every source folder that tsc compiles, which the offline build compiles too,
+ * and copy the asset folders into dist/ as the offline build does.
+ */
 function buildStageDrift(
   inputs: DriftInputs,
   dockerfile: Dockerfile,
   runtimeCopies: readonly { from?: string }[],
+  workdir: string,
 ): string[] {
   const problems: string[] = [];
   const buildStageName = runtimeCopies.find((copy) => copy.from && copy.from !== 'runtime-deps')?.from;
@@ -119,6 +123,14 @@ function buildStageDrift(
   ]) {
     if (!contextSources.includes(source))
       problems.push(`the ${buildStageName} stage does not COPY ${source}`);
+  }
+  for (const folder of BUILD_ASSETS) {
+    const copy = `cp -R ${folder} dist/${posix.dirname(folder)}/`;
+    if (!buildStage.runs.some((run) => run.includes(copy)))
+      problems.push(`the ${buildStageName} stage does not run ${copy}`);
+    const inDist = `${posix.join(workdir, 'dist', folder)}/`;
+    if (![...inputs.image.files.keys()].some((path) => path.startsWith(inDist)))
+      problems.push(`dist/${folder} is missing in the offline image`);
   }
   if (!isDeepStrictEqual([...BUILD_SOURCES].sort(), [...inputs.compiledSources].sort())) {
     problems.push(

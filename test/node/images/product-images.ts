@@ -4,9 +4,9 @@
 // every layer; only their configurations differ. The drift test (test/integration/images/) holds these
 // declarations against the Dockerfile.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { buildLayer, type FileSpec } from './layer.ts';
 import { cacheKey, defaultImagesCacheDir, diskLayerCache, type LayerCache } from './layer-cache.ts';
@@ -29,6 +29,12 @@ export const RUNTIME = {
 
 /** What tsc compiles in the build stage (tsconfig.build.json's include), copied from the build context. */
 export const BUILD_SOURCES = ['api', 'lib', 'operator', 'allocator'] as const;
+
+/**
+ * Folders the build stage copies into dist/ as they are, after tsc (`cp -R <folder> dist/<parent>/`):
+ * the records page's static files, which the compiled allocator serves from dist/allocator/ui/.
+ */
+export const BUILD_ASSETS = ['allocator/ui'] as const;
 
 export const PRODUCT_IMAGES: Record<ProductImageName, Omit<ImageConfig, 'env' | 'user' | 'workingDir'>> = {
   operator: {
@@ -218,7 +224,7 @@ async function allSettled<T extends readonly unknown[]>(steps: {
   return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-/** Stage 1: `tsc -p tsconfig.build.json`, into `outDir` instead of the project's dist/. */
+/** Stage 1: `tsc -p tsconfig.build.json`, into `outDir` instead of the project's dist/, then the assets. */
 async function compileDist(projectDir: string, outDir: string): Promise<string> {
   const tsc = join(projectDir, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
@@ -232,6 +238,10 @@ async function compileDist(projectDir: string, outDir: string): Promise<string> 
     throw new Error(`the build stage (tsc -p tsconfig.build.json) failed:\n${stdout.trim()}`, {
       cause: error,
     });
+  }
+  for (const folder of BUILD_ASSETS) {
+    await mkdir(join(outDir, dirname(folder)), { recursive: true });
+    await cp(join(projectDir, folder), join(outDir, folder), { recursive: true });
   }
   return outDir;
 }
