@@ -1,20 +1,29 @@
 import type { Logger } from '#lib';
-import { RetryLater } from './errors.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 /**
- * What one reconcile found. `terminal`: the object needs a person (already reported on the object);
- * `requeueAfterMs`: come back then even if nothing changes.
+ * What one reconcile asks of the controller, in the manner of controller-runtime's `reconcile.Result`.
+ * Coming back later has one way to say it, `requeueAfterMs`:
+ *
+ * - `{ outcome: 'success' }`: done. The key's backoff is reset; it comes back when something it watches
+ *   changes, or at the periodic resync.
+ * - `{ outcome: 'success', requeueAfterMs }`: done for now; reconcile again after that delay even if
+ *   nothing changes. Not a failure: the backoff is reset too.
+ * - `{ outcome: 'terminal' }`: the object needs a person, and the reconciler has already said so on the
+ *   object (a condition, an Event). Not retried: a change to the object brings it back.
+ * - a rejection (any error): a failure, retried after the queue's per-key exponential backoff.
  */
 export interface ReconcileResult {
   outcome: 'success' | 'terminal';
+  /** Reconcile again after this many ms, even if nothing changes. */
   requeueAfterMs?: number;
 }
 
 /**
- * Level-triggered: read the current state of `key` (`namespace/name`) and make the world match it.
- * Resolving means done (see `ReconcileResult`); throwing `RetryLater` means come back after its delay;
- * throwing anything else means retry with the queue's per-key backoff.
+ * Level-triggered: read the current state of `key` (`namespace/name`) and make the world match it;
+ * what the answer means is `ReconcileResult`'s. `signal` aborts when the controller stops (shutdown or
+ * lost leadership): check it between steps and pass it to every API call, so that no write starts
+ * after it.
  */
 export interface Reconciler {
   reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult>;
@@ -87,15 +96,17 @@ export class Controller {
         const result = await reconciler.reconcile(key, signal);
         queue.forget(key);
         outcome = result.outcome;
-        if (result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+        const delayMs = result.requeueAfterMs;
+        if (delayMs !== undefined) {
+          if (outcome === 'success') outcome = 'requeue';
+          queue.addAfter(key, delayMs);
+          log.debug({ key, delayMs }, 'reconcile requeued');
+        }
       } catch (err) {
-        if (err instanceof RetryLater) {
-          outcome = 'requeue';
-          queue.forget(key);
-          queue.addAfter(key, err.delayMs);
-          log.debug({ key, delayMs: err.delayMs }, 'reconcile requeued');
+        outcome = 'error';
+        if (signal.aborted) {
+          log.info({ key, err }, 'reconcile abandoned: the controller is stopping');
         } else {
-          outcome = 'error';
           const delayMs = queue.addRateLimited(key);
           log.warn({ key, err, delayMs, attempt: queue.numRequeues(key) }, 'reconcile failed; retrying');
         }

@@ -4,8 +4,6 @@ import type { Reason } from './conditions.ts';
 export const ReconcileCode = {
   /** The spec must be fixed: Ready=False with a reason, an Event, no retry. */
   Terminal: 'RECONCILE_TERMINAL',
-  /** Come back after `delayMs`, without counting as a failure. */
-  RetryLater: 'RECONCILE_RETRY_LATER',
 } as const;
 export type ReconcileCode = (typeof ReconcileCode)[keyof typeof ReconcileCode];
 
@@ -19,14 +17,5 @@ export class TerminalError extends AppError<typeof ReconcileCode.Terminal> {
   ) {
     super(ReconcileCode.Terminal, message, options);
     this.reason = reason;
-  }
-}
-
-/** Not an error: the reconcile should run again after `delayMs`. */
-export class RetryLater extends AppError<typeof ReconcileCode.RetryLater> {
-  readonly delayMs: number;
-  constructor(delayMs: number, message = `retry in ${delayMs} ms`) {
-    super(ReconcileCode.RetryLater, message);
-    this.delayMs = delayMs;
   }
 }
