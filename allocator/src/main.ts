@@ -1,17 +1,22 @@
 import { createLogger, errorMessage, onShutdownSignal } from '#lib';
-import { loadConfig, usage } from './config.ts';
+import { readAllocatorConfig } from './config.ts';
 import { exampleCalls } from './examples.ts';
 import { openAllocator } from './open-allocator.ts';
 
-const log = createLogger('allocator');
-
-let config;
-try {
-  config = loadConfig(process.argv.slice(2), process.env);
-} catch (err) {
-  process.stderr.write(`${errorMessage(err)}\n\n${usage()}`);
+const loaded = readAllocatorConfig(process.argv.slice(2), process.env);
+if (loaded.outcome === 'help') {
+  process.stdout.write(loaded.text);
+  process.exit(0);
+}
+if (loaded.outcome === 'invalid') {
+  process.stderr.write(
+    `${loaded.errors.map((e) => `allocator: ${e}\n`).join('')}(--help lists the settings)\n`,
+  );
   process.exit(2);
 }
+const config = loaded.settings;
+const log = createLogger('allocator', { level: config.logLevel });
+for (const warning of loaded.warnings) log.warn(warning);
 
 try {
   const allocator = await openAllocator(config, log);
