@@ -12,6 +12,7 @@ export type ToolName =
   | 'coredns'
   | 'kubectl'
   | 'helm'
+  | 'promtool'
   | 'nats-server'
   | 'kind';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the pinned test tools (kube-apiserver, kube-controller-manager, kubectl, etcd, helm,
+# Builds the pinned test tools (kube-apiserver, kube-controller-manager, kubectl, etcd, helm, promtool,
 # nats-server, kind, and for the test node kubelet, kube-proxy, kube-scheduler and CoreDNS) from their
 # Go modules into a cache folder outside the clone, skipping every tool already built from the same
 # pins. A tool named by an override variable is not built.
@@ -29,6 +29,7 @@ targets=(
   "k8s|k8s.io/kubernetes/cmd/kube-controller-manager|kube-controller-manager"
   "k8s|k8s.io/kubernetes/cmd/kubectl|kubectl"
   "helm|helm.sh/helm/v3/cmd/helm|helm"
+  "prometheus|github.com/prometheus/prometheus/cmd/promtool|promtool"
   "kind|sigs.k8s.io/kind|kind"
   "k8s|k8s.io/kubernetes/cmd/kube-scheduler|kube-scheduler"
   "k8s|k8s.io/kubernetes/cmd/kube-proxy|kube-proxy"
@@ -37,10 +38,16 @@ targets=(
 )
 node_tools=" kube-scheduler kube-proxy kubelet coredns "
 
-# Go's linker flags per family: the Kubernetes binaries get the version stamp that the upstream
-# build gives them (otherwise they report v0.0.0-master).
+# Go's linker flags per family: the Kubernetes binaries and promtool get the version stamp that the
+# upstream build gives them (otherwise they report v0.0.0-master, or no version).
 ldflags_of() {
   local family=$1 flags='-s -w' version major minor pkg
+  if [ "$family" = prometheus ]; then
+    # Module v0.MMNN.P is release M.NN.P (v0.316.0 is Prometheus 3.16.0).
+    version=$(awk '$1 == "require" && $2 == "github.com/prometheus/prometheus" { print $3 }' "$here/prometheus/go.mod")
+    minor=${version#v0.}; minor=${minor%%.*}
+    flags="$flags -X github.com/prometheus/common/version.Version=$((minor / 100)).$((minor % 100)).${version##*.}"
+  fi
   if [ "$family" = k8s ]; then
     version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/k8s/go.mod")
     major=${version#v}; major=${major%%.*}
