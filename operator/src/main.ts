@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
 import { GROUP_API, GROUP_CONFIG_SELECTOR } from '#api';
-import { createLogger, errorMessage, onShutdownSignal } from '#lib';
+import { createLogger, onShutdownSignal } from '#lib';
 import {
   EventRecorder,
   Informer,
@@ -12,7 +12,7 @@ import {
   objectKey,
   resourceRef,
 } from '#lib/kube';
-import { defaultIdentity, loadConfig, usage } from './config.ts';
+import { defaultIdentity, readOperatorConfig } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import {
   GroupReconciler,
@@ -29,18 +29,20 @@ import { groupValidator } from './webhook/group-validator.ts';
 import { injectCaBundle, selfManagedCertificate } from './webhook/self-managed-cert.ts';
 import { WebhookServer, certificateFiles } from './webhook/server.ts';
 
-if (process.argv.includes('--help')) {
-  console.log(`click-to-call-in operator\n\n${usage()}`);
+const loaded = readOperatorConfig(process.argv.slice(2), process.env);
+if (loaded.outcome === 'help') {
+  process.stdout.write(loaded.text);
   process.exit(0);
 }
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.argv.slice(2), process.env);
-} catch (err) {
-  console.error(`operator: ${errorMessage(err)}\n\n${usage()}`);
+if (loaded.outcome === 'invalid') {
+  process.stderr.write(
+    `${loaded.errors.map((e) => `operator: ${e}\n`).join('')}(--help lists the settings)\n`,
+  );
   process.exit(2);
 }
+const config = loaded.settings;
 const log = createLogger('operator', { level: config['log-level'] });
+for (const warning of loaded.warnings) log.warn(warning);
 const client = new KubeClient(loadKubeConfig(config.kubeconfig));
 const namespace = config.namespace || undefined;
 const leaseNamespace = config['lease-namespace'] ?? process.env.POD_NAMESPACE ?? namespace ?? 'default';
