@@ -6,3 +6,5 @@ export * from './pick-number.ts';
 export * from './random.ts';
 export * from './match-guard.ts';
 export * from './live-view.ts';
+export * from './attempt-plan.ts';
+export * from './match-candidates.ts';

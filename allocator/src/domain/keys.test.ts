@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupKey, slotKey } from './keys.ts';
+import { groupKey, numberPrefix, slotKey } from './keys.ts';
 
 describe('KV keys', () => {
   it('encode free-text group names into the characters KV keys allow', () => {
@@ -16,5 +16,17 @@ describe('KV keys', () => {
       slotKey('g', '+1800', { kind: 'caller', callerNumber: '+1234' }),
     ];
     expect(new Set(keys).size).toBe(3);
+  });
+
+  it('list the slot keys of one number of a group under one prefix, and no other number', () => {
+    const prefix = numberPrefix('g', '+1800');
+    const onNumber = [
+      slotKey('g', '+1800', { kind: 'unique' }),
+      slotKey('g', '+1800', { kind: 'code', accessCode: '1234' }),
+      slotKey('g', '+1800', { kind: 'caller', callerNumber: '+1234' }),
+    ];
+    expect(onNumber.every((k) => k.startsWith(prefix))).toBe(true);
+    expect(slotKey('g', '+18001', { kind: 'unique' }).startsWith(prefix)).toBe(false);
+    expect(slotKey('h', '+1800', { kind: 'unique' }).startsWith(prefix)).toBe(false);
   });
 });

@@ -29,6 +29,11 @@ export function groupPrefix(groupName: string): string {
   return prefix;
 }
 
+/** The prefix of every slot key on one number of a group (what a listing of the number reads). */
+export function numberPrefix(groupName: string, number: string): string {
+  return `${groupPrefix(groupName)}${digits(number)}.`;
+}
+
 export function slotKey(groupName: string, number: string, d: Discriminator): string {
   const tail =
     d.kind === 'unique' ? 'u' : d.kind === 'code' ? `c${d.accessCode}` : `p${digits(d.callerNumber)}`;

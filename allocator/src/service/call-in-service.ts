@@ -1,22 +1,24 @@
-import type { DnisEntry } from '#api';
 import {
-  accessCodeSpace,
   bestMatch,
-  compareCriteria,
-  digits,
-  groupPrefix,
-  outcomeName,
+  busyRule,
+  candidateSlotKeys,
+  decodeRequest,
   encodeRecord,
-  generateAccessCode,
+  givesNumberOnly,
   isLive,
   judgeMatch,
-  pickFreeNumber,
-  slotKey,
-  decodeRequest,
+  matchCandidates,
+  needsCallerNumber,
+  newRequest,
+  numberPrefix,
+  outcomeName,
+  planAttempts,
   type CallInRequest,
-  type Discriminator,
   type GuardLock,
   type GuardState,
+  type HistoryRecord,
+  type LiveView,
+  type MatchCandidate,
   type MatchCriterion,
   type MatchInput,
   type RandomSource,
@@ -25,7 +27,6 @@ import {
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
-import type { HistoryRecord, LiveView } from '../domain/index.ts';
 import type { MatchGuard } from './match-guard.ts';
 
 export interface CallInServiceDeps {
@@ -76,18 +77,9 @@ export interface MatchCheck {
   accessCodeRequired?: true;
 }
 
-interface Candidate {
-  request: CallInRequest;
-  /** The store revision; undefined when known only from this replica's view. */
-  revision: number | undefined;
-  matchedBy: MatchCriterion[];
-  notMatched: MatchCriterion[];
-  consumable: boolean;
-}
-
 interface Evaluation {
-  candidates: Candidate[];
-  best: Candidate | undefined;
+  candidates: MatchCandidate[];
+  best: MatchCandidate | undefined;
   guard: GuardState | undefined;
 }
 
@@ -96,9 +88,6 @@ export type GroupFilter = ((groupName: string) => boolean) | undefined;
 
 export type RequestState =
   { state: 'live'; request: CallInRequest } | { state: 'ended'; record: HistoryRecord };
-
-/** How many access codes to try on one number before moving to another. */
-const CODE_TRIES_PER_NUMBER = 4;
 
 /**
  * Creates, matches, reads and cancels call-in requests. The store enforces the rules (one live slot
@@ -115,9 +104,8 @@ export class CallInService {
     const group = this.#d.groups.get(groupName);
     if (!group) throw unknownGroup(groupName);
     const { settings } = group;
-    const generate = settings.accessCode.generate;
     const callerNumber = input.callerNumber;
-    if (!settings.uniqueDnis && !generate && callerNumber === undefined) {
+    if (needsCallerNumber(settings) && callerNumber === undefined) {
       throw new AllocatorError(
         AllocatorCode.CallerNumberRequired,
         `group ${JSON.stringify(groupName)} shares numbers and generates no access codes, so a request needs callerNumber to tell calls apart`,
@@ -125,55 +113,31 @@ export class CallInService {
       );
     }
     const view = this.#d.view;
-    const isBusy: (e: DnisEntry) => boolean = settings.uniqueDnis
-      ? (e) => view.isNumberBusy(groupName, e.number)
-      : generate
-        ? () => false
-        : (e) => view.callerHolds(groupName, e.number, callerNumber as string);
-    const tried = new Set<DnisEntry>();
-    const codeTries = Math.min(CODE_TRIES_PER_NUMBER, accessCodeSpace(settings.accessCode.length));
+    const isBusy = busyRule(view, groupName, settings, callerNumber);
     let attempts = 0;
-    for (;;) {
-      const entry = pickFreeNumber(group.pool, isBusy, this.#d.random, tried);
-      if (!entry) break;
-      for (let t = 0; t < (!settings.uniqueDnis && generate ? codeTries : 1); t++) {
-        attempts++;
-        const accessCode = generate
-          ? generateAccessCode(settings.accessCode.length, this.#d.random)
-          : undefined;
-        const discriminator: Discriminator = settings.uniqueDnis
-          ? { kind: 'unique' }
-          : accessCode !== undefined
-            ? { kind: 'code', accessCode }
-            : { kind: 'caller', callerNumber: callerNumber as string };
-        const now = this.#d.now();
-        const request: CallInRequest = {
-          id: this.#d.newId(),
-          groupName,
-          number: entry.number,
-          uniqueDnis: settings.uniqueDnis,
-          createdAtMs: now,
-          expiresAtMs: now + settings.expirySeconds * 1000,
-          key: slotKey(groupName, entry.number, discriminator),
-        };
-        if (entry.description) request.description = entry.description;
-        if (accessCode !== undefined) request.accessCode = accessCode;
-        if (callerNumber !== undefined) request.callerNumber = callerNumber;
-        if (input.callbackServiceId !== undefined) request.callbackServiceId = input.callbackServiceId;
-        // The stored record carries userData; the view and the answer do not need it.
-        const value = encodeRecord(
-          input.userData !== undefined ? { ...request, userData: input.userData } : request,
-        );
-        try {
-          const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
-          view.applyCreated(request, revision);
-          this.#d.observer?.created(groupName, attempts);
-          return request;
-        } catch (err) {
-          if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
-        }
+    for (const attempt of planAttempts(group.pool, settings, callerNumber, isBusy, this.#d.random)) {
+      attempts++;
+      const request = newRequest({
+        nowMs: this.#d.now(),
+        id: this.#d.newId(),
+        groupName,
+        settings,
+        attempt,
+        callerNumber,
+        callbackServiceId: input.callbackServiceId,
+      });
+      // The stored record carries userData; the view and the answer do not need it.
+      const value = encodeRecord(
+        input.userData !== undefined ? { ...request, userData: input.userData } : request,
+      );
+      try {
+        const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
+        view.applyCreated(request, revision);
+        this.#d.observer?.created(groupName, attempts);
+        return request;
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
       }
-      tried.add(entry);
     }
     this.#d.observer?.exhausted(groupName);
     const nextMs = view.nextExpiryInMs(groupName);
@@ -261,7 +225,7 @@ export class CallInService {
     const now = this.#d.now();
     const inScope = (g: string) =>
       (input.groupName === undefined || g === input.groupName) && (allowed?.(g) ?? true);
-    const numberOnly = input.callerNumber === undefined && input.accessCode === undefined;
+    const numberOnly = givesNumberOnly(input);
     const groupsOnNumber = this.#d.groups.withNumber(input.dialledNumber).filter(inScope);
 
     const keys = new Set<string>();
@@ -271,22 +235,11 @@ export class CallInService {
       fromView.set(request.key, request);
       if (judgeMatch(request, input, now).matched) keys.add(request.key);
     }
-    if (!numberOnly) {
-      // The keys that would hold the request, straight from the store, in case the view lags.
-      for (const g of groupsOnNumber) {
-        keys.add(slotKey(g, input.dialledNumber, { kind: 'unique' }));
-        if (input.accessCode !== undefined)
-          keys.add(slotKey(g, input.dialledNumber, { kind: 'code', accessCode: input.accessCode }));
-        if (input.callerNumber !== undefined)
-          keys.add(slotKey(g, input.dialledNumber, { kind: 'caller', callerNumber: input.callerNumber }));
-      }
-    }
+    if (!numberOnly) for (const k of candidateSlotKeys(groupsOnNumber, input)) keys.add(k);
     const [guard, entries] = await Promise.all([
       this.#d.guard?.read(input.dialledNumber).catch((err: unknown) => Promise.reject(storeFailure(err))),
       numberOnly
-        ? Promise.all(
-            groupsOnNumber.map((g) => this.#d.store.list(`${groupPrefix(g)}${digits(input.dialledNumber)}.`)),
-          )
+        ? Promise.all(groupsOnNumber.map((g) => this.#d.store.list(numberPrefix(g, input.dialledNumber))))
             .then((lists) => lists.flat())
             .catch((err: unknown) => Promise.reject(storeFailure(err)))
         : Promise.all(
@@ -304,18 +257,7 @@ export class CallInService {
       if (e && request && inScope(request.groupName) && isLive(request, now))
         stored.set(e.key, { request, revision: e.revision });
     }
-    // A call that gives the number alone lists the number: the list is the truth, the view may lag.
-    if (numberOnly) fromView.clear();
-    const liveOnNumber = new Set([...fromView.keys(), ...stored.keys()]).size;
-    const candidates: Candidate[] = [];
-    const consider = (request: CallInRequest, revision: number | undefined) => {
-      const sole = request.uniqueDnis || (numberOnly && liveOnNumber === 1);
-      const { matchedBy, notMatched } = compareCriteria(request, input);
-      const consumable = judgeMatch(request, input, now, sole).matched;
-      candidates.push({ request, revision, matchedBy, notMatched, consumable });
-    };
-    for (const { request, revision } of stored.values()) consider(request, revision);
-    for (const [key, request] of fromView) if (!stored.has(key)) consider(request, undefined);
+    const candidates = matchCandidates(stored, fromView, input, now);
     return { candidates, best: bestMatch(candidates), guard };
   }
 
