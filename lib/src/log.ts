@@ -23,7 +23,8 @@ export function createLogger(name: string, options: LoggerOptions = {}): Logger 
   return pino(
     {
       name,
-      level: process.env.LOG_LEVEL ?? 'info',
+      // The programs take the level from their settings (--log-level), never from here.
+      level: 'info',
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { component: name },
       timestamp: pino.stdTimeFunctions.isoTime,
