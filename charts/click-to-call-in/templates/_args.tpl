@@ -1,6 +1,6 @@
 {{/*
 Command-line arguments of the two programs. These are the only places that know their flags:
-operator/src/main.ts and allocator/src/main.ts (docs/operator.md, docs/allocator.md).
+operator/src/config.ts and allocator/src/config.ts (docs/operator.md, docs/allocator.md).
 */}}
 
 {{- define "c2c.webhook.certDir" -}}
@@ -39,6 +39,7 @@ operator/src/main.ts and allocator/src/main.ts (docs/operator.md, docs/allocator
 {{- end -}}
 
 {{- define "c2c.allocator.args" -}}
+- --log-level={{ .Values.allocator.logLevel }}
 - --host=0.0.0.0
 - --port={{ .Values.allocator.port }}
 - --metrics-port={{ .Values.allocator.metricsPort }}
