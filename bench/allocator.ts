@@ -535,7 +535,7 @@ p99 < 10 ms at half of peak: **${report.targets.p99Below10msAtHalfPeak ? 'met' :
 
 The load generator runs in one Node process on the same machine as the servers, so all figures share
 the CPUs; the raw KV figures are measured with the same client library and concurrency. The targets
-are judged against the faster raw figure. The allocators run with \`LOG_LEVEL=warn\` (no log line per
+are judged against the faster raw figure. The allocators run with \`C2C_LOG_LEVEL=warn\` (no log line per
 request); the default \`info\` writes one per create and costs about a tenth of one replica's
 throughput. docs/allocator.md § Performance explains the figures.
 `,

@@ -43,7 +43,7 @@ export class AllocatorProcess {
         ...args,
       ],
       logDir,
-      { ...process.env, LOG_LEVEL: 'warn', ...env },
+      { ...process.env, C2C_LOG_LEVEL: 'warn', ...env },
     );
     const a = new AllocatorProcess(`http://127.0.0.1:${port}`, `http://127.0.0.1:${metricsPort}`, proc);
     const deadline = Date.now() + 30_000;

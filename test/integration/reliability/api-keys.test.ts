@@ -57,7 +57,7 @@ describe('an allocator with API keys, scoped to groups, logging at trace level',
       uniqueName('allocator-keys'),
       ['--groups-dir', path.join(dir, 'groups'), '--api-keys-file', path.join(dir, 'keys.yaml')],
       path.join(harness().workDir, 'logs'),
-      { LOG_LEVEL: 'trace' },
+      { C2C_LOG_LEVEL: 'trace' },
     );
   });
 
