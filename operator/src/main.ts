@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
-import { GROUP_API, GROUP_CONFIG_SELECTOR } from '#api';
+import { GROUP_API, GROUP_CONFIG_SELECTOR, type ConfigMapObject, type GroupObject } from '#api';
 import { createLogger, onShutdownSignal } from '#lib';
 import {
   EventRecorder,
@@ -9,19 +9,11 @@ import {
   LeaderElector,
   configMapRef,
   loadKubeConfig,
-  objectKey,
   resourceRef,
 } from '#lib/kube';
 import { defaultIdentity, readOperatorConfig } from './config.ts';
-import { Controller } from './controller/controller.ts';
-import {
-  GroupReconciler,
-  NOT_GROUP_CONFIG_SELECTOR,
-  effectiveGroupName,
-  ownerGroupKey,
-  type ConfigMapObject,
-  type GroupObject,
-} from './controller/group-reconciler.ts';
+import { NOT_GROUP_CONFIG_SELECTOR, setupGroupController } from './controller/group-controller.ts';
+import { GroupReconciler } from './controller/group-reconciler.ts';
 import { WorkQueue } from './controller/work-queue.ts';
 import { Manager } from './manager.ts';
 import { createMetrics } from './metrics.ts';
@@ -96,41 +88,10 @@ const reconciler = new GroupReconciler({
   log,
   onConfigMapWrite: (action) => metrics.configMapWrites.inc({ action }),
 });
-groups
-  .onAdd((g) => queue.add(objectKey(g)))
-  .onUpdate((g, old) => {
-    // Status writes bump resourceVersion but not generation: nothing to do for them.
-    const changed =
-      g.metadata?.generation !== old.metadata?.generation ||
-      g.metadata?.deletionTimestamp !== old.metadata?.deletionTimestamp ||
-      g.metadata?.uid !== old.metadata?.uid;
-    if (changed) queue.add(objectKey(g));
-    if (effectiveGroupName(g) !== effectiveGroupName(old))
-      for (const k of reconciler.groupsNamed(effectiveGroupName(old))) queue.add(k);
-  })
-  .onDelete((g) => {
-    // The next group with the same name may publish now.
-    for (const k of reconciler.groupsNamed(effectiveGroupName(g))) queue.add(k);
-  });
-const enqueueOwner = (cm: ConfigMapObject) => {
-  const key = ownerGroupKey(cm);
-  if (key) queue.add(key);
-};
-owned.onAdd(enqueueOwner).onUpdate(enqueueOwner).onDelete(enqueueOwner);
-const enqueueReferencing = (cm: ConfigMapObject) => {
-  for (const k of reconciler.groupsReferencing(cm.metadata?.namespace ?? '', cm.metadata?.name ?? ''))
-    queue.add(k);
-};
-sources.onAdd(enqueueReferencing).onUpdate(enqueueReferencing).onDelete(enqueueReferencing);
-
-const controller = new Controller({
-  name: 'clicktocallingroup',
-  queue,
-  reconciler,
+const controller = setupGroupController({ groups, owned, sources }, reconciler, queue, {
   log,
   concurrency: config['max-concurrent-reconciles'],
   resyncIntervalMs,
-  keys: () => groups.list().map(objectKey),
   hooks: {
     onReconciled: (outcome, seconds) => metrics.observeReconcile(outcome, seconds),
     onQueueDepth: (depth) => metrics.queueDepth.set(depth),

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Reason,
-  describeIssues,
-  notReadyStatus,
-  readyStatus,
-  setCondition,
-  statusEqual,
-} from './conditions.ts';
+import { Reason, notReadyStatus, readyStatus, setCondition, statusEqual } from './conditions.ts';
 
 const t0 = new Date('2026-01-01T00:00:00.000Z');
 const t1 = new Date('2026-01-01T00:05:00.000Z');
@@ -69,18 +62,5 @@ describe('group status', () => {
         },
       ],
     });
-  });
-});
-
-describe('describeIssues', () => {
-  it('names each path once and counts what it leaves out', () => {
-    const issues = [
-      { path: 'spec.expirySeconds', message: 'must be at most 1800' },
-      { path: 'pool.csv:3', message: 'line 3 (pool.csv:3) has no comma' },
-      { path: 'spec.x', message: 'third' },
-    ];
-    expect(describeIssues(issues, 2)).toBe(
-      'spec.expirySeconds: must be at most 1800; line 3 (pool.csv:3) has no comma; … and 1 more',
-    );
   });
 });

@@ -1,5 +1,5 @@
 /** The Ready condition and the group status, computed from what reconcile found: pure, no I/O. */
-import type { GroupCondition } from '#api';
+import type { ClickToCallInGroupStatus, GroupCondition } from '#api';
 
 export const ConditionType = { Ready: 'Ready' } as const;
 
@@ -36,12 +36,7 @@ export type Reason = (typeof Reason)[keyof typeof Reason];
 
 export type ConditionStatus = GroupCondition['status'];
 
-export interface GroupStatus {
-  observedGeneration?: number;
-  poolSize?: number;
-  configMapName?: string;
-  conditions?: GroupCondition[];
-}
+export type GroupStatus = ClickToCallInGroupStatus;
 
 /**
  * Sets one condition in a list, keeping `lastTransitionTime` when the status did not change (as
@@ -133,13 +128,4 @@ export function statusEqual(a: GroupStatus | undefined, b: GroupStatus): boolean
       o.lastTransitionTime === c.lastTransitionTime
     );
   });
-}
-
-/** Formats issues for a condition message or an admission denial: one `path: message` per line. */
-export function describeIssues(issues: readonly { path: string; message: string }[], max = 20): string {
-  const shown = issues
-    .slice(0, max)
-    .map((i) => (i.message.includes(i.path) ? i.message : `${i.path}: ${i.message}`));
-  if (issues.length > max) shown.push(`… and ${issues.length - max} more`);
-  return shown.join('; ');
 }

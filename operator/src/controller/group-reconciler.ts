@@ -1,13 +1,22 @@
-import { GROUP_API, GroupConfigMap, resolveGroup, type ClickToCallInGroupSpec } from '#api';
+import {
+  GROUP_API,
+  describeIssues,
+  groupNameOf,
+  resolveGroup,
+  type ClickToCallInGroupSpec,
+  type ConfigMapObject,
+  type GroupObject,
+} from '#api';
 import type { Logger } from '#lib';
 import {
+  configMapRef,
   isAlreadyExists,
   isNotFound,
   objectKey,
+  resourceRef,
   type EventRecorder,
   type Informer,
   type KubeClient,
-  type KubeObject,
 } from '#lib/kube';
 import {
   MAX_CONFIG_MAP_BYTES,
@@ -20,7 +29,6 @@ import {
 } from '../render/config-map.ts';
 import {
   Reason,
-  describeIssues,
   notReadyStatus,
   readyStatus,
   statusEqual,
@@ -31,19 +39,7 @@ import {
 import type { ReconcileResult, Reconciler } from './controller.ts';
 import { TerminalError } from './errors.ts';
 
-export interface GroupObject extends KubeObject {
-  spec?: ClickToCallInGroupSpec;
-  status?: GroupStatus;
-}
-
-export interface ConfigMapObject extends KubeObject {
-  data?: Record<string, string>;
-}
-
-/** The name requests use: spec.groupName, or metadata.name when it is not set. */
-export function effectiveGroupName(group: GroupObject): string {
-  return group.spec?.groupName ?? group.metadata?.name ?? '';
-}
+const groupName = (group: GroupObject) => groupNameOf(group.spec, group.metadata?.name) ?? '';
 
 /** Older first; ties (same second) broken by namespace/name, so every replica agrees. */
 function createdBefore(a: GroupObject, b: GroupObject): boolean {
@@ -68,20 +64,7 @@ export interface GroupReconcilerDeps {
   onConfigMapWrite?: (action: ConfigMapAction) => void;
 }
 
-const groupRef = (namespace: string, name?: string) => ({
-  group: GROUP_API.group,
-  version: GROUP_API.version,
-  plural: GROUP_API.plural,
-  namespace,
-  name,
-});
-const configMapRef = (namespace: string, name?: string) => ({
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  namespace,
-  name,
-});
+const groupRef = (namespace: string, name?: string) => resourceRef(GROUP_API, namespace, name);
 
 /**
  * Turns one ClickToCallInGroup into its ConfigMap and status. Reads come from the informer caches;
@@ -117,22 +100,6 @@ export class GroupReconciler implements Reconciler {
       this.#written.delete(key);
   }
 
-  /** Keys of the groups that should be reconciled when ConfigMap `namespace/name` changes. */
-  groupsReferencing(namespace: string, name: string): string[] {
-    return this.#d.groups
-      .list(namespace)
-      .filter((g) => g.spec?.dnisPoolFrom?.configMapKeyRef?.name === name)
-      .map((g) => `${namespace}/${g.metadata?.name}`);
-  }
-
-  /** Keys of all groups using `groupName`. */
-  groupsNamed(groupName: string): string[] {
-    return this.#d.groups
-      .list()
-      .filter((g) => effectiveGroupName(g) === groupName)
-      .map(objectKey);
-  }
-
   /**
    * The group as the cache has it, or — when our own status write has not come back through the watch
    * yet — as that write left it, so that a quick second reconcile neither rewrites the same status
@@ -152,33 +119,35 @@ export class GroupReconciler implements Reconciler {
     return written;
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  /** Stops between steps once `signal` aborts, and hands it to every write. */
+  async reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult> {
+    signal.throwIfAborted();
     const group = this.#latest(key);
     // Gone or going: the garbage collector removes the ConfigMap through its owner reference.
     if (!group || group.metadata?.deletionTimestamp) return { outcome: 'success' };
     try {
-      await this.#sync(group);
+      await this.#sync(group, signal);
       return { outcome: 'success' };
     } catch (err) {
       if (!(err instanceof TerminalError)) throw err;
-      await this.#reportFailure(group, err);
+      await this.#reportFailure(group, err, signal);
       return { outcome: 'terminal' };
     }
   }
 
-  async #sync(group: GroupObject): Promise<void> {
+  async #sync(group: GroupObject, signal: AbortSignal): Promise<void> {
     const meta = group.metadata!;
     const namespace = meta.namespace!;
     const spec = group.spec ?? ({} as ClickToCallInGroupSpec);
     const cmName = configMapName(meta.name!);
 
-    const groupName = effectiveGroupName(group);
-    const first = this.#firstNamed(groupName);
+    const name = groupName(group);
+    const first = this.#firstNamed(name);
     if (first && first.metadata?.uid !== meta.uid) {
-      await this.#withdraw(group, cmName);
+      await this.#withdraw(group, cmName, signal);
       throw new TerminalError(
         Reason.DuplicateGroupName,
-        `groupName "${groupName}" is already used by group ${first.metadata?.namespace}/${first.metadata?.name}, created earlier; ` +
+        `groupName "${name}" is already used by group ${first.metadata?.namespace}/${first.metadata?.name}, created earlier; ` +
           `set a different spec.groupName (group names must be unique)`,
       );
     }
@@ -230,8 +199,9 @@ export class GroupReconciler implements Reconciler {
       );
     }
 
+    signal.throwIfAborted();
     const applyStarted = performance.now();
-    const action = await this.#apply(group, desired);
+    const action = await this.#apply(group, desired, signal);
     const applyMs = performance.now() - applyStarted;
     if (action === 'created' || action === 'updated') {
       this.#d.onConfigMapWrite?.(action);
@@ -243,7 +213,7 @@ export class GroupReconciler implements Reconciler {
       );
       this.#d.log.info(
         {
-          group: groupName,
+          group: name,
           namespace,
           configMap: cmName,
           action,
@@ -260,20 +230,21 @@ export class GroupReconciler implements Reconciler {
       cmName,
       this.#now(),
     );
+    signal.throwIfAborted();
     const statusStarted = performance.now();
-    if (await this.#writeStatus(group, status)) {
+    if (await this.#writeStatus(group, status, signal)) {
       this.#d.log.debug(
-        { group: groupName, namespace, statusMs: Math.round(performance.now() - statusStarted) },
+        { group: name, namespace, statusMs: Math.round(performance.now() - statusStarted) },
         'status written',
       );
     }
   }
 
   /** The group that holds `groupName`: the oldest live group using it. */
-  #firstNamed(groupName: string): GroupObject | undefined {
+  #firstNamed(name: string): GroupObject | undefined {
     let first: GroupObject | undefined;
     for (const g of this.#d.groups.list()) {
-      if (g.metadata?.deletionTimestamp || effectiveGroupName(g) !== groupName) continue;
+      if (g.metadata?.deletionTimestamp || groupName(g) !== name) continue;
       if (!first || createdBefore(g, first)) first = g;
     }
     return first;
@@ -284,7 +255,11 @@ export class GroupReconciler implements Reconciler {
     return this.#written.get(key) ?? this.#d.owned.get(key) ?? this.#d.sources.get(key);
   }
 
-  async #apply(group: GroupObject, desired: RenderedConfigMap): Promise<ConfigMapAction> {
+  async #apply(
+    group: GroupObject,
+    desired: RenderedConfigMap,
+    signal: AbortSignal,
+  ): Promise<ConfigMapAction> {
     const { namespace, name } = desired.metadata;
     const existing = this.#existing(namespace, name);
     const key = `${namespace}/${name}`;
@@ -293,6 +268,7 @@ export class GroupReconciler implements Reconciler {
         const created = await this.#d.client.create<ConfigMapObject>(
           configMapRef(namespace),
           desired as unknown as ConfigMapObject,
+          { signal },
         );
         this.#written.set(key, created);
         return 'created';
@@ -321,20 +297,24 @@ export class GroupReconciler implements Reconciler {
         managedFields: undefined,
       },
     };
-    const updated = await this.#d.client.replace<ConfigMapObject>(configMapRef(namespace, name), body);
+    const updated = await this.#d.client.replace<ConfigMapObject>(configMapRef(namespace, name), body, {
+      signal,
+    });
     this.#written.set(key, updated);
     return 'updated';
   }
 
   /** Removes a ConfigMap this group published earlier (it is no longer allowed to publish one). */
-  async #withdraw(group: GroupObject, name: string): Promise<void> {
+  async #withdraw(group: GroupObject, name: string, signal: AbortSignal): Promise<void> {
     const namespace = group.metadata!.namespace!;
     const existing = this.#existing(namespace, name);
     if (!existing || controllerUid(existing) !== group.metadata?.uid) return;
     try {
-      await this.#d.client.delete(configMapRef(namespace, name), {
-        preconditions: { uid: existing.metadata?.uid },
-      });
+      await this.#d.client.delete(
+        configMapRef(namespace, name),
+        { preconditions: { uid: existing.metadata?.uid } },
+        { signal },
+      );
       this.#d.onConfigMapWrite?.('deleted');
       void this.#d.recorder.record(group, 'Normal', Reason.ConfigMapDeleted, `ConfigMap ${name} withdrawn`);
     } catch (err) {
@@ -343,7 +323,7 @@ export class GroupReconciler implements Reconciler {
     this.#written.delete(`${namespace}/${name}`);
   }
 
-  async #reportFailure(group: GroupObject, err: TerminalError): Promise<void> {
+  async #reportFailure(group: GroupObject, err: TerminalError, signal: AbortSignal): Promise<void> {
     const before = findCondition(group.status, ConditionType.Ready);
     const status = notReadyStatus(
       group.status,
@@ -352,18 +332,18 @@ export class GroupReconciler implements Reconciler {
       err.message,
       this.#now(),
     );
-    const changed = await this.#writeStatus(group, status);
+    const changed = await this.#writeStatus(group, status, signal);
     if (changed && (before?.reason !== err.reason || before?.message !== err.message)) {
       void this.#d.recorder.record(group, 'Warning', err.reason, err.message);
       this.#d.log.warn(
-        { group: effectiveGroupName(group), namespace: group.metadata?.namespace, reason: err.reason },
+        { group: groupName(group), namespace: group.metadata?.namespace, reason: err.reason },
         err.message,
       );
     }
   }
 
   /** Patches /status when it says something new; returns whether it wrote. */
-  async #writeStatus(group: GroupObject, status: GroupStatus): Promise<boolean> {
+  async #writeStatus(group: GroupObject, status: GroupStatus, signal: AbortSignal): Promise<boolean> {
     if (statusEqual(group.status, status)) return false;
     const meta = group.metadata!;
     const key = `${meta.namespace}/${meta.name}`;
@@ -375,6 +355,7 @@ export class GroupReconciler implements Reconciler {
           metadata: { resourceVersion: meta.resourceVersion },
           status: { poolSize: null, configMapName: null, ...status },
         },
+        { signal },
       );
       this.#statusWritten.set(key, updated);
     } catch (err) {
@@ -386,14 +367,3 @@ export class GroupReconciler implements Reconciler {
     return true;
   }
 }
-
-/** The key of the group that controls a published ConfigMap, if it is one of ours. */
-export function ownerGroupKey(cm: ConfigMapObject): string | undefined {
-  const ref = (cm.metadata?.ownerReferences ?? []).find(
-    (r) => r.controller && r.kind === GROUP_API.kind && r.apiVersion.startsWith(`${GROUP_API.group}/`),
-  );
-  if (!ref || !cm.metadata?.namespace) return undefined;
-  return `${cm.metadata.namespace}/${ref.name}`;
-}
-
-export const NOT_GROUP_CONFIG_SELECTOR = `${GroupConfigMap.roleLabel}!=${GroupConfigMap.roleValue}`;
