@@ -108,7 +108,7 @@ async function load() {
   $('data').setAttribute('aria-busy', 'true');
   const api = createApi(apiRoot, page.mode === 'key' ? storedKey() : undefined);
   try {
-    const groups = await api.groups();
+    const groups = (await api.groups()).sort((a, b) => a.groupName.localeCompare(b.groupName));
     const histories = await Promise.all(groups.map((g) => api.history(g.groupName)));
     const records = histories.flat().map(toRecord).sort(newestFirst);
     showError('');
