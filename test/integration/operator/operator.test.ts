@@ -1,10 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '#api';
-import { configMapRef, isNotFound, resourceRef, type KubeObject } from '#lib/kube';
-import { eventually, kubectl, useNamespace } from '../../harness/context.ts';
+import { configMapRef, isNotFound, namespaceRef, resourceRef, type KubeObject } from '#lib/kube';
+import { eventually, kubectl, uniqueName } from '../../harness/context.ts';
 import { leaderElectingArgs, useOperators, type OperatorProcess } from './operator-process.ts';
 
-const ns = useNamespace('operator');
 const operators = useOperators();
 
 interface Condition {
@@ -27,67 +26,100 @@ interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
-const groupsRef = () => resourceRef(GROUP_API, ns.name);
-const cmRef = () => configMapRef(ns.name);
-
-async function apply(obj: object): Promise<void> {
-  const result = await kubectl(['apply', '-n', ns.name, '-f', '-'], { input: JSON.stringify(obj) });
-  expect(result.code, result.stderr).toBe(0);
-}
-
-function group(name: string, spec: Record<string, unknown>) {
-  return {
-    apiVersion: 'clicktocall.dev/v1alpha1',
-    kind: 'ClickToCallInGroup',
-    metadata: { name, namespace: ns.name },
-    spec,
-  };
-}
-
-async function readGroup(name: string): Promise<Group> {
-  return operators.kube.get<Group>({ ...groupsRef(), name });
-}
-
 const ready = (g: Group) => g.status?.conditions?.find((c) => c.type === 'Ready');
 
-/** Waits until the group's status describes its current generation and Ready has `status`. */
-async function waitForReady(name: string, status: 'True' | 'False'): Promise<Group> {
-  return eventually(`${name} Ready=${status}`, async () => {
-    const g = await readGroup(name);
-    const c = ready(g);
-    return g.status?.observedGeneration === g.metadata?.generation && c?.status === status ? g : undefined;
-  });
-}
+const salesSpec = {
+  groupName: 'sales_line',
+  dnisPool: [{ number: '+18005555554', description: 'Claims' }, { number: '18005555555' }],
+  accessCode: { generate: true, length: 8 },
+  expirySeconds: 60,
+};
+const bulkPool = (csv: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'bulk-pool' },
+  data: { 'pool.csv': csv },
+});
+const badBulkCsv = 'number,description\n+18005550100,Front desk\n+18005550101\n';
+const goodBulkCsv = 'number,description\n+18005550100,Front desk\n+18005550101,\n';
+const bulkSpec = { dnisPoolFrom: { configMapKeyRef: { name: 'bulk-pool', key: 'pool.csv' } } };
+const salesCopySpec = { groupName: 'sales_line', dnisPool: [{ number: '+18005550199' }] };
 
-async function readConfigMap(name: string): Promise<ConfigMap | undefined> {
-  return operators.kube.get<ConfigMap>({ ...cmRef(), name }).catch((err: unknown) => {
-    if (isNotFound(err)) return undefined;
-    throw err;
+/**
+ * One test's world: a namespace of its own, and the operators the test starts there (each electing
+ * its leader in that namespace); both go when the test ends, so no test depends on another.
+ */
+async function scene(prefix: string) {
+  const ns = uniqueName(prefix);
+  const kube = operators.kube;
+  await kube.create(namespaceRef(), { metadata: { name: ns } });
+  const started: OperatorProcess[] = [];
+  onTestFinished(async () => {
+    await Promise.all(started.map((op) => op.stop()));
+    await kube.delete(namespaceRef(ns)).catch(() => undefined);
   });
-}
 
-function startOperator(name: string): Promise<OperatorProcess> {
-  return operators.start(name, leaderElectingArgs(ns.name));
+  const readGroup = (name: string) => kube.get<Group>(resourceRef(GROUP_API, ns, name));
+  return {
+    ns,
+    groupsRef: () => resourceRef(GROUP_API, ns),
+    cmRef: () => configMapRef(ns),
+    async startOperator(name: string): Promise<OperatorProcess> {
+      const op = await operators.start(name, leaderElectingArgs(ns));
+      started.push(op);
+      return op;
+    },
+    async apply(obj: object): Promise<void> {
+      const result = await kubectl(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(obj) });
+      expect(result.code, result.stderr).toBe(0);
+    },
+    group(name: string, spec: Record<string, unknown>) {
+      return {
+        apiVersion: 'clicktocall.dev/v1alpha1',
+        kind: 'ClickToCallInGroup',
+        metadata: { name, namespace: ns },
+        spec,
+      };
+    },
+    readGroup,
+    /** Waits until the group's status describes its current generation and Ready has `status`. */
+    waitForReady(name: string, status: 'True' | 'False'): Promise<Group> {
+      return eventually(`${name} Ready=${status}`, async () => {
+        const g = await readGroup(name);
+        const c = ready(g);
+        return g.status?.observedGeneration === g.metadata?.generation && c?.status === status
+          ? g
+          : undefined;
+      });
+    },
+    readConfigMap(name: string): Promise<ConfigMap | undefined> {
+      return kube.get<ConfigMap>(configMapRef(ns, name)).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      });
+    },
+  };
+}
+type Scene = Awaited<ReturnType<typeof scene>>;
+
+/** `sales` published, then `sales-copy` with the same groupName refused. */
+async function salesAndItsCopy(s: Scene): Promise<void> {
+  await s.apply(s.group('sales', salesSpec));
+  await s.waitForReady('sales', 'True');
+  await s.apply(s.group('sales-copy', salesCopySpec));
+  await s.waitForReady('sales-copy', 'False');
 }
 
 describe('the operator', () => {
-  let op: OperatorProcess;
-
   it('publishes a new group as a ConfigMap and reports Ready with observedGeneration', async () => {
-    op = await startOperator('operator-a');
-    await apply(
-      group('sales', {
-        groupName: 'sales_line',
-        dnisPool: [{ number: '+18005555554', description: 'Claims' }, { number: '18005555555' }],
-        accessCode: { generate: true, length: 8 },
-        expirySeconds: 60,
-      }),
-    );
-    const g = await waitForReady('sales', 'True');
+    const s = await scene('op-publish');
+    await s.startOperator('op-publish');
+    await s.apply(s.group('sales', salesSpec));
+    const g = await s.waitForReady('sales', 'True');
     expect(g.status).toMatchObject({ poolSize: 2, configMapName: 'sales-click-to-call-in' });
     expect(ready(g)).toMatchObject({ reason: 'Reconciled', observedGeneration: g.metadata?.generation });
 
-    const cm = await readConfigMap('sales-click-to-call-in');
+    const cm = await s.readConfigMap('sales-click-to-call-in');
     expect(cm?.metadata?.labels?.[GroupConfigMap.roleLabel]).toBe(GroupConfigMap.roleValue);
     expect(cm?.metadata?.annotations?.[GroupConfigMap.groupNameAnnotation]).toBe('sales_line');
     expect(cm?.metadata?.annotations?.[GroupConfigMap.contentHashAnnotation]).toMatch(
@@ -111,9 +143,12 @@ describe('the operator', () => {
   });
 
   it('follows an update of pool and settings and advances observedGeneration', async () => {
-    const before = await readGroup('sales');
-    await apply(
-      group('sales', {
+    const s = await scene('op-update');
+    await s.startOperator('op-update');
+    await s.apply(s.group('sales', salesSpec));
+    const before = await s.waitForReady('sales', 'True');
+    await s.apply(
+      s.group('sales', {
         groupName: 'sales_line',
         dnisPool: [
           { number: '+18005555554', description: 'Claims' },
@@ -126,7 +161,7 @@ describe('the operator', () => {
       }),
     );
     const g = await eventually('the new generation to be observed', async () => {
-      const now = await readGroup('sales');
+      const now = await s.readGroup('sales');
       return (now.metadata?.generation ?? 0) > (before.metadata?.generation ?? 0) &&
         now.status?.observedGeneration === now.metadata?.generation &&
         ready(now)?.status === 'True'
@@ -134,7 +169,7 @@ describe('the operator', () => {
         : undefined;
     });
     expect(g.status?.poolSize).toBe(3);
-    const cm = await readConfigMap('sales-click-to-call-in');
+    const cm = await s.readConfigMap('sales-click-to-call-in');
     const decoded = decodeGroupConfig(cm?.data ?? {});
     expect(decoded).toMatchObject({
       accessCode: { generate: false, length: 6 },
@@ -145,27 +180,19 @@ describe('the operator', () => {
   });
 
   it('reports a bad line of a CSV pool source, then recovers when the ConfigMap is fixed', async () => {
-    await apply({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'bulk-pool' },
-      data: { 'pool.csv': 'number,description\n+18005550100,Front desk\n+18005550101\n' },
-    });
-    await apply(group('bulk', { dnisPoolFrom: { configMapKeyRef: { name: 'bulk-pool', key: 'pool.csv' } } }));
-    const failed = await waitForReady('bulk', 'False');
+    const s = await scene('op-csv');
+    await s.startOperator('op-csv');
+    await s.apply(bulkPool(badBulkCsv));
+    await s.apply(s.group('bulk', bulkSpec));
+    const failed = await s.waitForReady('bulk', 'False');
     expect(ready(failed)?.reason).toBe('InvalidDnisPool');
     expect(ready(failed)?.message).toContain('line 3');
-    expect(await readConfigMap('bulk-click-to-call-in')).toBeUndefined();
+    expect(await s.readConfigMap('bulk-click-to-call-in')).toBeUndefined();
 
-    await apply({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'bulk-pool' },
-      data: { 'pool.csv': 'number,description\n+18005550100,Front desk\n+18005550101,\n' },
-    });
-    const fixed = await waitForReady('bulk', 'True');
+    await s.apply(bulkPool(goodBulkCsv));
+    const fixed = await s.waitForReady('bulk', 'True');
     expect(fixed.status?.poolSize).toBe(2);
-    const cm = await eventually('the bulk ConfigMap', () => readConfigMap('bulk-click-to-call-in'));
+    const cm = await eventually('the bulk ConfigMap', () => s.readConfigMap('bulk-click-to-call-in'));
     expect(decodeGroupConfig(cm.data ?? {}).dnisPool).toEqual([
       { number: '+18005550100', description: 'Front desk' },
       { number: '+18005550101' },
@@ -173,16 +200,20 @@ describe('the operator', () => {
   });
 
   it('refuses to publish a second group with the same groupName', async () => {
-    await apply(group('sales-copy', { groupName: 'sales_line', dnisPool: [{ number: '+18005550199' }] }));
-    const dup = await waitForReady('sales-copy', 'False');
+    const s = await scene('op-duplicate');
+    await s.startOperator('op-duplicate');
+    await s.apply(s.group('sales', salesSpec));
+    await s.waitForReady('sales', 'True');
+    await s.apply(s.group('sales-copy', salesCopySpec));
+    const dup = await s.waitForReady('sales-copy', 'False');
     expect(ready(dup)?.reason).toBe('DuplicateGroupName');
-    expect(ready(dup)?.message).toContain(`${ns.name}/sales`);
-    expect(await readConfigMap('sales-copy-click-to-call-in')).toBeUndefined();
+    expect(ready(dup)?.message).toContain(`${s.ns}/sales`);
+    expect(await s.readConfigMap('sales-copy-click-to-call-in')).toBeUndefined();
     const events = await kubectl([
       'get',
       'events',
       '-n',
-      ns.name,
+      s.ns,
       '--field-selector',
       'involvedObject.name=sales-copy',
       '-o',
@@ -194,10 +225,17 @@ describe('the operator', () => {
   });
 
   it('writes nothing to unchanged objects after a restart', async () => {
+    const s = await scene('op-restart');
+    const first = await s.startOperator('op-restart-a');
+    // Three groups in their settled states: published, published from a CSV, refused as a duplicate.
+    await s.apply(bulkPool(goodBulkCsv));
+    await s.apply(s.group('bulk', bulkSpec));
+    await salesAndItsCopy(s);
+    await s.waitForReady('bulk', 'True');
     const versions = async () => {
-      const groups = await operators.kube.list({ ...groupsRef() });
+      const groups = await operators.kube.list({ ...s.groupsRef() });
       const cms = await operators.kube.list(
-        { ...cmRef() },
+        { ...s.cmRef() },
         { labelSelector: `${GroupConfigMap.roleLabel}=${GroupConfigMap.roleValue}` },
       );
       return Object.fromEntries(
@@ -209,8 +247,8 @@ describe('the operator', () => {
     };
     const before = await versions();
     // SIGTERM: a graceful shutdown that exits 0.
-    expect(await op.stop()).toBe(0);
-    op = await startOperator('operator-b');
+    expect(await first.stop()).toBe(0);
+    const op = await s.startOperator('op-restart-b');
     // Every group has been reconciled once by the new process and the queue is empty.
     await eventually('the restarted operator to reconcile every group', async () => {
       const reconciled = await op.metric('c2c_operator_reconciles_total');
@@ -221,21 +259,27 @@ describe('the operator', () => {
   });
 
   it('leaves the ConfigMap to garbage collection when the group is deleted', async () => {
-    const del = await kubectl(['delete', 'clicktocallingroup', 'sales', '-n', ns.name, '--wait=true']);
+    const s = await scene('op-delete');
+    await s.startOperator('op-delete');
+    await salesAndItsCopy(s);
+    const del = await kubectl(['delete', 'clicktocallingroup', 'sales', '-n', s.ns, '--wait=true']);
     expect(del.code, del.stderr).toBe(0);
     await eventually(
       'the ConfigMap to be garbage-collected',
-      async () => (await readConfigMap('sales-click-to-call-in')) === undefined,
+      async () => (await s.readConfigMap('sales-click-to-call-in')) === undefined,
       60_000,
       250,
     );
     // The duplicate may now take the name.
-    const promoted = await waitForReady('sales-copy', 'True');
+    const promoted = await s.waitForReady('sales-copy', 'True');
     expect(promoted.status?.configMapName).toBe('sales-copy-click-to-call-in');
   });
 
   it('elects exactly one leader among two replicas and hands over when the leader is killed', async () => {
-    const second = await startOperator('operator-c');
+    const s = await scene('op-election');
+    const op = await s.startOperator('op-election-a');
+    await eventually('the first replica to lead', async () => (await op.metric('c2c_operator_leader')) === 1);
+    const second = await s.startOperator('op-election-b');
     const leaders = async () => [
       await op.metric('c2c_operator_leader'),
       await second.metric('c2c_operator_leader'),
@@ -250,8 +294,8 @@ describe('the operator', () => {
       'the second replica to lead',
       async () => (await second.metric('c2c_operator_leader')) === 1,
     );
-    await apply(group('after-handover', { dnisPool: [{ number: '+18005550142' }] }));
-    const g = await waitForReady('after-handover', 'True');
+    await s.apply(s.group('after-handover', { dnisPool: [{ number: '+18005550142' }] }));
+    const g = await s.waitForReady('after-handover', 'True');
     expect(g.status?.configMapName).toBe('after-handover-click-to-call-in');
   });
 });
