@@ -3,7 +3,6 @@ import {
   requireSettings,
   setting,
   SHARED_SETTINGS,
-  usageText,
   type SettingsOutcome,
   type SettingValues,
 } from '#lib';
@@ -252,8 +251,4 @@ export function readAllocatorConfig(
 /** The settings, or a SettingsError naming every bad flag and variable (or carrying the help text). */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): AllocatorConfig {
   return requireSettings(readAllocatorConfig(argv, env));
-}
-
-export function usage(): string {
-  return usageText(SETTINGS, PROGRAM);
 }

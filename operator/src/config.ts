@@ -5,7 +5,6 @@ import {
   requireSettings,
   setting,
   SHARED_SETTINGS,
-  usageText,
   type SettingsOutcome,
   type SettingValues,
 } from '#lib';
@@ -212,8 +211,4 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Ope
 
 export function defaultIdentity(env: NodeJS.ProcessEnv): string {
   return `${env.POD_NAME ?? hostname()}_${randomBytes(4).toString('hex')}`;
-}
-
-export function usage(): string {
-  return usageText(SETTINGS, PROGRAM);
 }
