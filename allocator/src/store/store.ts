@@ -1,4 +1,5 @@
 import { AppError } from '#lib';
+import type { SlotEntry, SlotEvent } from '../domain/slot-events.ts';
 
 /**
  * The coordination store: a key-value store with per-key TTL, create-if-absent and compare-and-set
@@ -40,19 +41,9 @@ export interface CoordinationStore {
   close(): Promise<void>;
 }
 
-export interface StoreEntry {
-  key: string;
-  value: Uint8Array;
-  revision: number;
-}
-
-export type StoreEvent =
-  | { type: 'snapshot'; entries: StoreEntry[] }
-  | { type: 'put'; key: string; value: Uint8Array; revision: number }
-  /** A compare-and-set removal; `reason` is what the remover passed. */
-  | { type: 'removed'; key: string; revision: number; reason: Uint8Array }
-  /** The store removed the key when its TTL ran out. */
-  | { type: 'expired'; key: string; revision: number };
+/** The watch delivers the slot keys' changes in the domain's terms. */
+export type StoreEntry = SlotEntry;
+export type StoreEvent = SlotEvent;
 
 export interface WatchOptions {
   /**
