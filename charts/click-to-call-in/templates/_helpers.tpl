@@ -149,3 +149,19 @@ podAntiAffinity:
 {{- fail "allocator.autoscaling.maxReplicas must be at least allocator.autoscaling.minReplicas" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Labels and runbook link of one alert of the PrometheusRule; the caller adds summary and description
+under "annotations". Call with (dict "root" $ "alert" <its values> "name" "<alert name>"). The
+runbook is the section of docs/operations.md titled with the alert's name.
+*/}}
+{{- define "c2c.alertMeta" -}}
+{{- $rule := .root.Values.metrics.prometheusRule -}}
+labels:
+  severity: {{ .alert.severity }}
+  {{- with $rule.alertLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+annotations:
+  runbook_url: {{ printf "%s#%s" (default "docs/operations.md" $rule.runbookBaseUrl) (lower .name) }}
+{{- end -}}
