@@ -1,22 +1,14 @@
-import { createLogger, errorMessage, onShutdownSignal } from '#lib';
+import { createLogger, errorMessage, onShutdownSignal, settingsOrExit } from '#lib';
 import { readAllocatorConfig } from './config.ts';
 import { exampleCalls } from './examples.ts';
 import { openAllocator } from './open-allocator.ts';
 
-const loaded = readAllocatorConfig(process.argv.slice(2), process.env);
-if (loaded.outcome === 'help') {
-  process.stdout.write(loaded.text);
-  process.exit(0);
-}
-if (loaded.outcome === 'invalid') {
-  process.stderr.write(
-    `${loaded.errors.map((e) => `allocator: ${e}\n`).join('')}(--help lists the settings)\n`,
-  );
-  process.exit(2);
-}
-const config = loaded.settings;
+const { settings: config, warnings } = settingsOrExit(
+  readAllocatorConfig(process.argv.slice(2), process.env),
+  'allocator',
+);
 const log = createLogger('allocator', { level: config.logLevel });
-for (const warning of loaded.warnings) log.warn(warning);
+for (const warning of warnings) log.warn(warning);
 
 try {
   const allocator = await openAllocator(config, log);

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 /** The operator process: flags and environment → wiring. Run with `--help` for the settings. */
+import { readFile } from 'node:fs/promises';
 import { GROUP_API, GROUP_CONFIG_SELECTOR, type ConfigMapObject, type GroupObject } from '#api';
-import { createLogger, onShutdownSignal } from '#lib';
+import { createLogger, onShutdownSignal, settingsOrExit } from '#lib';
 import {
   EventRecorder,
   Informer,
@@ -21,20 +21,12 @@ import { groupValidator } from './webhook/group-validator.ts';
 import { injectCaBundle, selfManagedCertificate } from './webhook/self-managed-cert.ts';
 import { WebhookServer, certificateFiles } from './webhook/server.ts';
 
-const loaded = readOperatorConfig(process.argv.slice(2), process.env);
-if (loaded.outcome === 'help') {
-  process.stdout.write(loaded.text);
-  process.exit(0);
-}
-if (loaded.outcome === 'invalid') {
-  process.stderr.write(
-    `${loaded.errors.map((e) => `operator: ${e}\n`).join('')}(--help lists the settings)\n`,
-  );
-  process.exit(2);
-}
-const config = loaded.settings;
+const { settings: config, warnings } = settingsOrExit(
+  readOperatorConfig(process.argv.slice(2), process.env),
+  'operator',
+);
 const log = createLogger('operator', { level: config['log-level'] });
-for (const warning of loaded.warnings) log.warn(warning);
+for (const warning of warnings) log.warn(warning);
 const client = new KubeClient(loadKubeConfig(config.kubeconfig));
 const namespace = config.namespace || undefined;
 const leaseNamespace = config['lease-namespace'] ?? process.env.POD_NAMESPACE ?? namespace ?? 'default';
