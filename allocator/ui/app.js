@@ -32,7 +32,7 @@ function showError(message) {
 function askForKey(message) {
   $('access').hidden = false;
   $('data').hidden = true;
-  $('forget').hidden = !storedKey();
+  $('forget-key').hidden = !storedKey();
   $('access-status').textContent = 'An API key with the read scope is needed.';
   showError(message);
 }
@@ -114,7 +114,7 @@ async function load() {
     showError('');
     if (page.mode === 'key') {
       $('access').hidden = true;
-      $('forget').hidden = false;
+      $('forget-key').hidden = false;
       $('access-status').textContent =
         `Signed in with an API key (kept in this tab only): ${groups.length} ${groups.length === 1 ? 'group' : 'groups'} visible.`;
     }

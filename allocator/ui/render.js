@@ -147,7 +147,7 @@ function usageTable(groupName, usage) {
           'tr',
           {},
           element('th', { scope: 'col', textContent: 'Number' }),
-          element('th', { scope: 'col', textContent: 'Live requests' }),
+          element('th', { scope: 'col', className: 'num', textContent: 'Live requests' }),
         ),
       ),
       body,
