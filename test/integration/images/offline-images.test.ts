@@ -89,6 +89,9 @@ describe('the offline operator and allocator images', () => {
     );
     expect(changed('COPY lib ./lib', '')).toMatch(/^the build stage does not COPY lib/m);
     expect(changed('--omit=dev', '')).toMatch(/^the runtime-deps stage no longer runs npm ci --omit=dev/m);
+    expect(changed(' && cp -R allocator/ui dist/allocator/', '')).toMatch(
+      /^the build stage does not run cp -R allocator\/ui dist\/allocator\//m,
+    );
   });
 
   it('shares every layer between the two images; only the configurations differ', () => {
@@ -200,6 +203,15 @@ describe('the offline operator and allocator images', () => {
         });
         expect(created.status).toBeLessThan(300);
         expect(await created.json()).toMatchObject({ number: expect.stringMatching(/^\+1800/) });
+        // The records page's files, copied beside the compiled code, are served from the image too.
+        for (const [file, type] of [
+          ['', 'text/html; charset=utf-8'],
+          ['app.js', 'text/javascript; charset=utf-8'],
+          ['style.css', 'text/css; charset=utf-8'],
+        ]) {
+          const res = await fetch(`${base}/ui/${file}`);
+          expect([file, res.status, res.headers.get('content-type')]).toEqual([file, 200, type]);
+        }
       } finally {
         allocator.kill('SIGTERM');
       }
