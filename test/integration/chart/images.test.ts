@@ -20,6 +20,7 @@ const packageJson = JSON.parse(readFileSync(path.join(root, 'package.json'), 'ut
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   scripts: Record<string, string>;
+  imports: Record<string, { compiled: string; default: string }>;
 };
 
 interface Stage {
@@ -89,7 +90,8 @@ describe('the container images', () => {
 
   it.each(['operator', 'allocator'])('starts the compiled %s entry point with plain node', (target) => {
     const entry = byName(target).lines.find((l) => l.startsWith('ENTRYPOINT'));
-    expect(entry).toBe(`ENTRYPOINT ["node", "dist/${target}/src/main.js"]`);
+    // The "compiled" condition resolves the package's own #names (package.json "imports") to dist/.
+    expect(entry).toBe(`ENTRYPOINT ["node", "--conditions=compiled", "dist/${target}/src/main.js"]`);
     expect(existsSync(path.join(root, target, 'src', 'main.ts'))).toBe(true);
   });
 
@@ -189,23 +191,39 @@ describe('the build stage, run without Docker', () => {
       `(from|import\\() *'[^'.][^']*'`,
       path.join(context, 'dist'),
     ]);
+    const specifiers = compiled.stdout
+      .split('\n')
+      .map((l) => /'([^']+)'/.exec(l)?.[1] ?? '')
+      .filter((spec) => spec && !spec.startsWith('node:'));
     const imported = new Set(
-      compiled.stdout
-        .split('\n')
-        .map((l) => /'([^']+)'/.exec(l)?.[1] ?? '')
-        .filter((spec) => spec && !spec.startsWith('node:'))
+      specifiers
+        .filter((spec) => !spec.startsWith('#'))
         .map((spec) =>
           spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? ''),
         ),
     );
     const production = Object.keys(packageJson.dependencies);
     expect([...imported].filter((name) => !production.includes(name))).toEqual([]);
+    // The package's own names resolve, under the "compiled" condition, to files the build wrote.
+    const unresolved = [...new Set(specifiers.filter((spec) => spec.startsWith('#')))].filter((spec) => {
+      const exact = packageJson.imports[spec];
+      const pattern = Object.entries(packageJson.imports).find(
+        ([key]) => key.endsWith('/*') && spec.startsWith(key.slice(0, -1)),
+      );
+      const target = exact
+        ? exact.compiled
+        : pattern?.[1].compiled.replace('*', spec.slice(pattern[0].length - 1));
+      return target === undefined || !existsSync(path.join(context, target));
+    });
+    expect(unresolved).toEqual([]);
     for (const target of ['operator', 'allocator']) {
-      const entry = /"(dist\/[^"]+)"/.exec(
-        byName(target).lines.find((l) => l.startsWith('ENTRYPOINT')) ?? '',
-      )?.[1];
-      expect(entry).toBeDefined();
-      const help = await run(node, [entry ?? '', '--help'], {
+      const entrypoint = JSON.parse(
+        (byName(target).lines.find((l) => l.startsWith('ENTRYPOINT')) ?? 'ENTRYPOINT []').slice(
+          'ENTRYPOINT '.length,
+        ),
+      ) as string[];
+      expect(entrypoint[0]).toBe('node');
+      const help = await run(node, [...entrypoint.slice(1), '--help'], {
         cwd: context,
         env: { ...process.env, NODE_ENV: 'production' },
       });
