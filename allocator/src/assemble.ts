@@ -74,7 +74,19 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     historyMs: settings.historySeconds * 1000,
     historyMaxEntries: settings.historyMaxEntries,
   });
-  const metrics = createMetrics(groups, view);
+  let draining = false;
+  const isReady = () => {
+    if (draining) return { ready: false, reason: 'shutting down' };
+    if (!store.healthy()) return { ready: false, reason: 'coordination store unavailable' };
+    if (!view.synced) return { ready: false, reason: 'store view not synced' };
+    const groupsNotReady = parts.groupsNotReady?.();
+    if (groupsNotReady !== undefined) return { ready: false, reason: groupsNotReady };
+    return { ready: true };
+  };
+  const metrics = createMetrics(groups, view, {
+    storeHealthy: () => store.healthy(),
+    ready: () => isReady().ready,
+  });
   const watch = await store.watch(SLOT_PREFIX, (e) => view.apply(e), {
     isKnown: (key, revision) => view.knows(key, revision),
   });
@@ -88,15 +100,6 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     observer: metrics.observer,
     ...(settings.matchGuard ? { guard: new MatchGuard(store, settings.matchGuard, now) } : {}),
   });
-  let draining = false;
-  const isReady = () => {
-    if (draining) return { ready: false, reason: 'shutting down' };
-    if (!store.healthy()) return { ready: false, reason: 'coordination store unavailable' };
-    if (!view.synced) return { ready: false, reason: 'store view not synced' };
-    const groupsNotReady = parts.groupsNotReady?.();
-    if (groupsNotReady !== undefined) return { ready: false, reason: groupsNotReady };
-    return { ready: true };
-  };
   const metricsApp = buildMetricsApp({ metrics, isReady });
   const app = buildApp({
     service,

@@ -6,6 +6,14 @@ import type { CallInObserver } from './service/call-in-service.ts';
 /** What the metrics read from the live view when scraped; they never write to it. */
 export type LiveViewCounts = Pick<LiveView, 'busyCount' | 'liveCounts' | 'endCounts'>;
 
+/** The checks the health gauges run when scraped: the same ones `/readyz` runs. */
+export interface HealthChecks {
+  /** True while the coordination store can serve requests. */
+  storeHealthy: () => boolean;
+  /** True while `/readyz` answers ready. */
+  ready: () => boolean;
+}
+
 export interface AllocatorMetrics {
   registry: Registry;
   observer: CallInObserver;
@@ -14,10 +22,14 @@ export interface AllocatorMetrics {
 }
 
 /**
- * Metrics on a dedicated registry; labels never carry numbers or request ids. The groups and the
- * live view are read at scrape time.
+ * Metrics on a dedicated registry; labels never carry numbers or request ids. The groups, the
+ * live view and the health checks are read at scrape time.
  */
-export function createMetrics(groups: GroupRegistry, view: LiveViewCounts): AllocatorMetrics {
+export function createMetrics(
+  groups: GroupRegistry,
+  view: LiveViewCounts,
+  health: HealthChecks,
+): AllocatorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({
     register: registry,
@@ -94,6 +106,22 @@ export function createMetrics(groups: GroupRegistry, view: LiveViewCounts): Allo
     collect() {
       this.reset();
       for (const [group, n] of view.liveCounts()) this.set({ group }, n);
+    },
+  });
+  new Gauge({
+    name: 'c2c_allocator_store_up',
+    help: '1 while the coordination store can serve requests (NATS connected, the KV stream has a leader), else 0',
+    registers: [registry],
+    collect() {
+      this.set(health.storeHealthy() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'c2c_allocator_ready',
+    help: '1 while /readyz answers ready, else 0 (store unavailable, store view not synced, group sources not ready, or shutting down)',
+    registers: [registry],
+    collect() {
+      this.set(health.ready() ? 1 : 0);
     },
   });
   const matchFailures = new Counter({

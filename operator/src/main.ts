@@ -52,7 +52,7 @@ const sources = new Informer<ConfigMapObject>(client, {
   ...informerOptions,
 });
 
-const metrics = createMetrics(() => groups.list().map((g) => g.status));
+const metrics = createMetrics(() => groups.list());
 for (const informer of [groups, owned, sources]) {
   informer.events.on('event', (e) => {
     metrics.observeInformer(e);

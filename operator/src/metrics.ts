@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GroupObject } from '#api';
 import type { InformerEvent } from '#lib/kube';
 import type { ReconcileOutcome } from './controller/controller.ts';
-import type { GroupStatus } from './controller/conditions.ts';
 
 /** The operator's Prometheus metrics, in a registry of their own. */
 export interface OperatorMetrics {
@@ -18,7 +18,8 @@ export interface OperatorMetrics {
   observeInformer(event: InformerEvent): void;
 }
 
-export function createMetrics(groupStatuses: () => Iterable<GroupStatus | undefined>): OperatorMetrics {
+/** `groups` lists the groups as the cache holds them; the group gauges read it at scrape time. */
+export function createMetrics(groups: () => Iterable<GroupObject>): OperatorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'c2c_operator_' });
   const reconciles = new Counter({
@@ -76,10 +77,21 @@ export function createMetrics(groupStatuses: () => Iterable<GroupStatus | undefi
     registers: [registry],
     collect() {
       this.reset();
-      for (const status of groupStatuses()) {
+      for (const { status } of groups()) {
         const ready = status?.conditions?.find((c) => c.type === 'Ready');
         this.inc({ ready: ready?.status ?? 'Unknown', reason: ready?.reason ?? 'Pending' });
       }
+    },
+  });
+  new Gauge({
+    name: 'c2c_operator_groups_not_observed',
+    help: 'Groups whose status.observedGeneration is behind metadata.generation (or missing): changes not reconciled yet.',
+    registers: [registry],
+    collect() {
+      let behind = 0;
+      for (const { metadata, status } of groups())
+        if ((status?.observedGeneration ?? 0) < (metadata?.generation ?? 0)) behind++;
+      this.set(behind);
     },
   });
   return {
