@@ -23,11 +23,16 @@ export interface CallInRequest {
 
 export type RequestOutcome = 'matched' | 'cancelled' | 'expired';
 
-/** What a remover writes into the removal marker, so every replica learns why a request ended. */
+/**
+ * What a remover writes into the removal marker, so every replica learns why a request ended. It
+ * carries the request (without userData): with history 1 the removal replaces the request's own
+ * message, and a watcher or the records may see the removal without ever having seen the request.
+ */
 export interface RemovalReason {
   outcome: Exclude<RequestOutcome, 'expired'>;
   id: string;
   atMs: number;
+  request?: CallInRequest;
 }
 
 const decoder = new TextDecoder();
@@ -40,15 +45,40 @@ export function encodeRecord(value: CallInRequest | RemovalReason): Uint8Array {
 /** Parses a stored request; null for anything that is not one (never throws). */
 export function decodeRequest(bytes: Uint8Array): CallInRequest | null {
   try {
-    const v = JSON.parse(decoder.decode(bytes)) as Partial<CallInRequest>;
-    if (typeof v.id !== 'string' || typeof v.number !== 'string' || typeof v.groupName !== 'string')
-      return null;
-    if (typeof v.expiresAtMs !== 'number' || typeof v.createdAtMs !== 'number' || typeof v.key !== 'string')
-      return null;
-    return v as CallInRequest;
+    const v = JSON.parse(decoder.decode(bytes)) as unknown;
+    return isRequest(v) ? v : null;
   } catch {
     return null;
   }
+}
+
+function isRequest(value: unknown): value is CallInRequest {
+  const v = value as Partial<CallInRequest> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    typeof v.number === 'string' &&
+    typeof v.groupName === 'string' &&
+    typeof v.expiresAtMs === 'number' &&
+    typeof v.createdAtMs === 'number' &&
+    typeof v.key === 'string'
+  );
+}
+
+/** The removal marker's content for a request ending now. */
+export function removalOf(
+  request: CallInRequest,
+  outcome: RemovalReason['outcome'],
+  atMs: number,
+): RemovalReason {
+  return { outcome, id: request.id, atMs, request: withoutUserData(request) };
+}
+
+export function withoutUserData(request: CallInRequest): CallInRequest {
+  if (request.userData === undefined) return request;
+  const { userData: _userData, ...rest } = request;
+  return rest;
 }
 
 export function decodeRemoval(bytes: Uint8Array): RemovalReason | null {
@@ -59,6 +89,10 @@ export function decodeRemoval(bytes: Uint8Array): RemovalReason | null {
       typeof v.id === 'string' &&
       typeof v.atMs === 'number'
     ) {
+      if (v.request !== undefined && !(isRequest(v.request) && v.request.id === v.id)) {
+        const { request: _request, ...reason } = v;
+        return reason as RemovalReason;
+      }
       return v as RemovalReason;
     }
     return null;

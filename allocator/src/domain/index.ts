@@ -8,3 +8,5 @@ export * from './match-guard.ts';
 export * from './live-view.ts';
 export * from './attempt-plan.ts';
 export * from './match-candidates.ts';
+export * from './records-query.ts';
+export * from './slot-events.ts';

@@ -1,5 +1,12 @@
-import type { SlotEntry, SlotEvent } from './slot-events.ts';
-import { decodeRemoval, decodeRequest, type CallInRequest, type RequestOutcome } from './call-in-request.ts';
+import type { RecordedSlotChange, SlotEntry, SlotEvent } from './slot-events.ts';
+import {
+  decodeRemoval,
+  decodeRequest,
+  withoutUserData,
+  type CallInRequest,
+  type RemovalReason,
+  type RequestOutcome,
+} from './call-in-request.ts';
 
 export interface HistoryEvent {
   type: 'created' | RequestOutcome;
@@ -97,17 +104,44 @@ export class LiveView {
       case 'removed': {
         if (this.knows(event.key, event.revision)) return;
         const reason = decodeRemoval(event.reason);
-        this.#end(
-          event.key,
-          event.revision,
-          reason?.outcome ?? 'cancelled',
-          reason?.atMs ?? this.#options.now(),
-        );
+        this.#removed(event.key, event.revision, reason, reason?.atMs ?? this.#options.now(), true);
         return;
       }
       case 'expired':
         if (this.knows(event.key, event.revision)) return;
         this.#end(event.key, event.revision, 'expired', this.#options.now());
+        return;
+    }
+  }
+
+  /**
+   * A change from the store's records, replayed when the replica starts so that its history holds
+   * what happened before it started, the same on every replica. Dated by the store; not counted as an
+   * end seen now. Apply the replay before the watch's snapshot: the snapshot then settles which
+   * requests are still live.
+   */
+  applyRecorded(change: RecordedSlotChange): void {
+    const live = this.#liveByKey.get(change.key);
+    switch (change.type) {
+      case 'put': {
+        if (live && live.revision >= change.revision) return;
+        const request = decodeRequest(change.value);
+        if (request && !this.#ended.has(request.id)) this.#add(request, change.revision);
+        return;
+      }
+      case 'removed': {
+        const reason = decodeRemoval(change.reason);
+        const atMs = reason?.atMs ?? change.atMs;
+        if (!live || live.revision < change.revision)
+          this.#removed(change.key, change.revision, reason, atMs, false);
+        // The removal of an earlier request on a key that holds a newer one now.
+        else if (reason && reason.id !== live.request.id)
+          this.#recordEnded(reason, change.revision, atMs, false);
+        return;
+      }
+      case 'expired':
+        if (live && live.revision < change.revision)
+          this.#end(change.key, change.revision, 'expired', change.atMs, false);
         return;
     }
   }
@@ -201,6 +235,13 @@ export class LiveView {
     return out.sort(oldestFirst);
   }
 
+  /** Every record this view holds: live requests and remembered ended ones. */
+  *records(): Generator<HistoryRecord> {
+    this.#prune();
+    yield* this.#liveById.values();
+    yield* this.#ended.values();
+  }
+
   /** Groups that hold live requests, with how many (for metrics). */
   liveCounts(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -242,11 +283,7 @@ export class LiveView {
 
   #add(full: CallInRequest, revision: number): void {
     // userData (up to the body limit) is read from the store when needed, never kept here.
-    let request = full;
-    if (full.userData !== undefined) {
-      const { userData: _userData, ...rest } = full;
-      request = rest;
-    }
+    const request = withoutUserData(full);
     const previous = this.#liveByKey.get(request.key);
     if (previous) this.#unindex(previous);
     const known: Known = { request, revision, arrival: this.#arrivals++ };
@@ -259,7 +296,43 @@ export class LiveView {
     onNumber.add(known);
   }
 
-  #end(key: string, revision: number, outcome: RequestOutcome, atMs: number): void {
+  /**
+   * A removal: ends the live request on the key, or, when this view never saw that request (its
+   * message was replaced before the watch delivered it, or it predates this replica), records it from
+   * the copy the removal carries.
+   */
+  #removed(
+    key: string,
+    revision: number,
+    reason: RemovalReason | null,
+    atMs: number,
+    seenNow: boolean,
+  ): void {
+    const live = this.#liveByKey.get(key);
+    if (live || !reason) {
+      this.#end(key, revision, reason?.outcome ?? 'cancelled', atMs, seenNow);
+      return;
+    }
+    this.#rememberEnd(key, revision);
+    this.#recordEnded(reason, revision, atMs, seenNow);
+  }
+
+  /** An ended request known only from the copy its removal marker carries. */
+  #recordEnded(reason: RemovalReason, revision: number, atMs: number, seenNow: boolean): void {
+    if (!reason.request || this.#ended.has(reason.id)) return;
+    const known: Known = {
+      request: withoutUserData(reason.request),
+      revision,
+      arrival: this.#arrivals++,
+      outcome: reason.outcome,
+      endedAtMs: atMs,
+    };
+    this.#ended.set(reason.id, known);
+    this.#prune();
+    if (seenNow) this.#seenEnding(known.request, reason.outcome);
+  }
+
+  #end(key: string, revision: number, outcome: RequestOutcome, atMs: number, seenNow = true): void {
     this.#rememberEnd(key, revision);
     const known = this.#liveByKey.get(key);
     if (!known) return;
@@ -272,8 +345,12 @@ export class LiveView {
     known.outcome = outcome;
     this.#ended.set(known.request.id, known);
     this.#prune();
-    this.#countEnd(known.request.groupName, outcome);
-    this.#options.onEnded?.(known.request, outcome);
+    if (seenNow) this.#seenEnding(known.request, outcome);
+  }
+
+  #seenEnding(request: CallInRequest, outcome: RequestOutcome): void {
+    this.#countEnd(request.groupName, outcome);
+    this.#options.onEnded?.(request, outcome);
   }
 
   #countEnd(groupName: string, outcome: RequestOutcome): void {
@@ -302,7 +379,7 @@ export class LiveView {
       this.#endedRevisions = new Map();
       this.#generationStartedMs = now;
     }
-    this.#endedRevisions.set(key, revision);
+    if ((this.#endedRevisions.get(key) ?? -1) < revision) this.#endedRevisions.set(key, revision);
   }
 
   #prune(): void {

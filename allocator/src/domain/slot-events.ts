@@ -16,3 +16,9 @@ export type SlotEvent =
   | { type: 'removed'; key: string; revision: number; reason: Uint8Array }
   /** The store removed the key when its TTL ran out. */
   | { type: 'expired'; key: string; revision: number };
+
+/** A change of one slot key (anything but a snapshot). */
+export type SlotChange = Exclude<SlotEvent, { type: 'snapshot' }>;
+
+/** A change as the store's records keep it: dated by the store when it recorded it (ms). */
+export type RecordedSlotChange = SlotChange & { atMs: number };

@@ -13,6 +13,8 @@ import {
   numberPrefix,
   outcomeName,
   planAttempts,
+  removalOf,
+  selectRecords,
   type CallInRequest,
   type GuardLock,
   type GuardState,
@@ -22,6 +24,8 @@ import {
   type MatchCriterion,
   type MatchInput,
   type RandomSource,
+  type RecordsPage,
+  type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
@@ -39,6 +43,12 @@ export interface CallInServiceDeps {
   observer?: CallInObserver;
   /** Failed-match limits; without it, failed matches are not limited. */
   guard?: MatchGuard;
+  /**
+   * Waits until the view reflects every write made so far, by any replica (false: it did not in
+   * time). Reads by id and record listings wait for it, so a request created through another replica
+   * a moment ago is found. Without it, the view is taken as it is.
+   */
+  catchUp?: () => Promise<boolean>;
 }
 
 /** Hooks for metrics; the service imports no metrics library. */
@@ -283,18 +293,28 @@ export class CallInService {
     this.#d.observer?.matchFailed(result?.lockedNumber ?? false, result?.lockedRequest ?? false);
   }
 
-  /** A live request, or what became of it if this replica saw it end; REQUEST_NOT_FOUND otherwise. */
+  /** A live request, or what became of it while the records keep it; REQUEST_NOT_FOUND otherwise. */
   async get(id: string, allowed: GroupFilter): Promise<RequestState> {
-    const live = await this.#liveEntry(id);
-    if (live && (allowed?.(live.request.groupName) ?? true)) return { state: 'live', request: live.request };
-    const record = this.#d.view.historyOf(id);
-    if (record && record.outcome && (allowed?.(record.request.groupName) ?? true))
-      return { state: 'ended', record };
-    throw notFound(id);
+    for (let caughtUp = false; ; caughtUp = true) {
+      const live = await this.#liveEntry(id);
+      if (live && (allowed?.(live.request.groupName) ?? true))
+        return { state: 'live', request: live.request };
+      const record = this.#d.view.historyOf(id);
+      if (record && record.outcome && (allowed?.(record.request.groupName) ?? true))
+        return { state: 'ended', record };
+      if (live || record || caughtUp || !(await this.#catchUp())) throw notFound(id);
+    }
+  }
+
+  /** Records (live and ended requests) that match, newest first, one page. */
+  async records(query: RecordsQuery): Promise<RecordsPage> {
+    await this.#catchUp();
+    return selectRecords(this.#d.view.records(), query);
   }
 
   async cancel(id: string, allowed: GroupFilter): Promise<CallInRequest> {
-    const live = await this.#liveEntry(id);
+    let live = await this.#liveEntry(id);
+    if (!live && !this.#d.view.historyOf(id) && (await this.#catchUp())) live = await this.#liveEntry(id);
     if (!live || !(allowed?.(live.request.groupName) ?? true)) throw notFound(id);
     if (!(await this.#end(live.request, live.revision, 'cancelled'))) throw notFound(id);
     this.#d.observer?.cancelled(live.request.groupName);
@@ -312,8 +332,9 @@ export class CallInService {
       );
   }
 
-  history(groupName: string, filter: { id?: string }): HistoryRecord[] {
+  async history(groupName: string, filter: { id?: string }): Promise<HistoryRecord[]> {
     this.requireKnownGroup(groupName);
+    await this.#catchUp();
     return this.#d.view
       .history(groupName)
       .filter((h) => filter.id === undefined || h.request.id === filter.id);
@@ -334,6 +355,15 @@ export class CallInService {
     };
   }
 
+  async #catchUp(): Promise<boolean> {
+    if (!this.#d.catchUp) return false;
+    try {
+      return await this.#d.catchUp();
+    } catch (err) {
+      throw storeFailure(err);
+    }
+  }
+
   async #liveEntry(id: string): Promise<{ request: CallInRequest; revision: number } | undefined> {
     const key = this.#d.view.keyOf(id);
     if (!key) return undefined;
@@ -350,7 +380,7 @@ export class CallInService {
 
   /** Compare-and-set removal; false when another replica (or the TTL) got there first. */
   async #end(request: CallInRequest, revision: number, outcome: RemovalReason['outcome']): Promise<boolean> {
-    const reason = encodeRecord({ outcome, id: request.id, atMs: this.#d.now() });
+    const reason = encodeRecord(removalOf(request, outcome, this.#d.now()));
     try {
       const removedAt = await this.#d.store.remove(request.key, revision, reason);
       this.#d.view.apply({ type: 'removed', key: request.key, revision: removedAt, reason });

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { encodeCursor } from '../../domain/index.ts';
 import { groupAllowed, requireGroup } from '../auth.ts';
 import { parsePhoneNumber } from '../../phone-number-input.ts';
 import type { CallInService } from '../../service/call-in-service.ts';
@@ -9,11 +10,13 @@ import {
   groupParams,
   historyList,
   idParams,
+  recordsPage,
   liveList,
   requestState,
   requestView as requestSchema,
 } from './schemas.ts';
 import { historyView, requestView } from './views.ts';
+import { recordsQueryOf, recordsQuerystring, type RecordsQuerystring } from './records-query.ts';
 
 export interface RequestsRoutesOptions {
   service: CallInService;
@@ -138,11 +141,31 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
     },
     async (req) => {
       requireGroup(req.principal, req.params.groupName);
-      const list = service.history(
+      const list = await service.history(
         req.params.groupName,
         req.query.id !== undefined ? { id: req.query.id } : {},
       );
       return { requests: list.map(historyView) };
+    },
+  );
+
+  app.get<{ Querystring: RecordsQuerystring }>(
+    '/v1/records',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary:
+          'Call-in records of the groups this key may read, newest first: filter by group, id, caller number, state and creation time; one page at a time',
+        querystring: recordsQuerystring,
+        response: { 200: recordsPage },
+      },
+    },
+    async (req) => {
+      const page = await service.records(recordsQueryOf(req.query, (g) => groupAllowed(req.principal, g)));
+      return {
+        records: page.records.map(historyView),
+        ...(page.next ? { nextCursor: encodeCursor(page.next) } : {}),
+      };
     },
   );
 

@@ -146,6 +146,16 @@ export const historyList = {
   required: ['requests'],
 } as const;
 
+export const recordsPage = {
+  type: 'object',
+  properties: {
+    records: historyList.properties.requests,
+    /** Pass as `cursor` for the next page; absent on the last page. */
+    nextCursor: { type: 'string' },
+  },
+  required: ['records'],
+} as const;
+
 export const groupList = {
   type: 'object',
   properties: {
