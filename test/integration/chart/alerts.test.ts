@@ -138,7 +138,7 @@ describe('the PrometheusRule', () => {
     expect(applied.code, applied.stderr).toBe(0);
   });
 
-  it('has the twelve alerts, each with a summary, a description and a runbook section in docs/operations.md', () => {
+  it('has the thirteen alerts, each with a summary, a description and a runbook section in docs/operations.md', () => {
     const alerts = alertsOf(rule);
     expect(alerts.map((a) => a.alert)).toEqual([
       'ClickToCallInPoolUtilisationHigh',
@@ -149,6 +149,7 @@ describe('the PrometheusRule', () => {
       'ClickToCallInAllocatorNotReady',
       'ClickToCallInReconcileErrors',
       'ClickToCallInGroupsNotReconciled',
+      'ClickToCallInGroupGenerationStale',
       'ClickToCallInOperatorNoLeader',
       'ClickToCallInWebhookLatencyHigh',
       'ClickToCallInWebhookErrors',
@@ -181,7 +182,7 @@ describe('the PrometheusRule', () => {
     await writeRulesFile(file, rule.spec.groups);
     const checked = await promtool(['check', 'rules', '--lint-fatal', file], dir);
     expect(checked.code, checked.stdout + checked.stderr).toBe(0);
-    expect(checked.stdout).toContain('SUCCESS: 12 rules found');
+    expect(checked.stdout).toContain('SUCCESS: 13 rules found');
   });
 
   it('passes its promtool unit tests: every alert fires above its threshold, and not below it nor before `for`', async () => {
@@ -242,7 +243,7 @@ describe('the PrometheusRule', () => {
     );
     const byName = new Map(alertsOf(custom).map((a) => [a.alert, a]));
     expect(byName.has('ClickToCallInMatchLockoutSurge')).toBe(false);
-    expect(byName.size).toBe(11);
+    expect(byName.size).toBe(12);
     const exhausted = byName.get('ClickToCallInPoolExhausted');
     expect(exhausted?.expr).toContain('c2c_allocator_pool_exhausted_total{app="c2c-allocator"}[15m]');
     expect(exhausted?.expr).toMatch(/> 3$/);

@@ -103,9 +103,12 @@ async function driveAllocator(): Promise<string> {
   const cancelled = await allocator.post('/v1/groups/codes/requests', {});
   const cancel = await fetch(`${allocator.url}/v1/requests/${cancelled.body.id}`, { method: 'DELETE' });
   expect(cancel.ok).toBe(true);
-  return eventually('the allocator to count the ended requests', async () => {
+  return eventually('the allocator to count the ended requests and report itself ready', async () => {
     const text = await (await fetch(`${allocator.metricsUrl}/metrics`)).text();
-    return /^c2c_allocator_request_ends_total\{.*outcome="cancelled"/m.test(text) ? text : undefined;
+    const ended = /^c2c_allocator_request_ends_total\{.*outcome="cancelled"/m.test(text);
+    // Ready on a reachable store: what /readyz answers, the health gauges say.
+    const healthy = /^c2c_allocator_store_up 1$/m.test(text) && /^c2c_allocator_ready 1$/m.test(text);
+    return ended && healthy ? text : undefined;
   });
 }
 
@@ -128,7 +131,9 @@ async function driveOperator(): Promise<string> {
   await eventually('the group to be reconciled', async () => {
     const reconciled = await op.metric('c2c_operator_reconciles_total', { result: 'success' });
     const written = await op.metric('c2c_operator_config_map_writes_total', { action: 'created' });
-    return reconciled > 0 && written > 0;
+    // The status written, as the cache sees it, is the group's generation.
+    const behind = await op.metric('c2c_operator_groups_not_observed');
+    return reconciled > 0 && written > 0 && behind === 0;
   });
   return (await op.get('/metrics')).body;
 }
@@ -161,10 +166,13 @@ describe('the metric and label names of the rules and the dashboard', () => {
       'c2c_allocator_match_lockouts_total',
       'c2c_allocator_http_request_duration_seconds_count',
       'c2c_allocator_request_ends_total',
+      'c2c_allocator_store_up',
+      'c2c_allocator_ready',
       'c2c_operator_reconciles_total',
       'c2c_operator_webhook_duration_seconds_bucket',
       'c2c_operator_webhook_requests_total',
       'c2c_operator_informer_events_total',
+      'c2c_operator_groups_not_observed',
     ])
       expect(vocabulary.series.has(name), name).toBe(true);
     expect([...(vocabulary.series.get('c2c_operator_webhook_duration_seconds_bucket') ?? [])].sort()).toEqual(
@@ -173,7 +181,7 @@ describe('the metric and label names of the rules and the dashboard', () => {
   });
 
   it('every alert rule names only metrics and labels the processes expose', () => {
-    expect(rules).toHaveLength(12);
+    expect(rules).toHaveLength(13);
     expect(rules.flatMap((rule) => checkAlertRule(rule, vocabulary))).toEqual([]);
   });
 
