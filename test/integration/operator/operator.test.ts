@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { GROUP_API, GroupConfigMap, decodeGroupConfig } from '#api';
-import { configMapRef, isNotFound, namespaceRef, resourceRef, type KubeObject } from '#lib/kube';
+import { configMapRef, isNotFound, leaseRef, namespaceRef, resourceRef, type KubeObject } from '#lib/kube';
 import { eventually, kubectl, uniqueName } from '../../harness/context.ts';
 import { leaderElectingArgs, useOperators, type OperatorProcess } from './operator-process.ts';
 
@@ -273,6 +273,34 @@ describe('the operator', () => {
     // The duplicate may now take the name.
     const promoted = await s.waitForReady('sales-copy', 'True');
     expect(promoted.status?.configMapName).toBe('sales-copy-click-to-call-in');
+  });
+
+  it('counts the groups whose observedGeneration is behind while no replica leads, until one reconciles them', async () => {
+    const s = await scene('op-behind');
+    // A Lease another operator holds: this one caches the groups but does not reconcile them.
+    const lease = 'click-to-call-in-operator';
+    await operators.kube.create(leaseRef(s.ns), {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: lease, namespace: s.ns },
+      spec: { holderIdentity: 'another-operator', leaseDurationSeconds: 3600 },
+    });
+    const op = await s.startOperator('op-behind');
+    await s.apply(s.group('sales', salesSpec));
+    await s.apply(s.group('renewals', { dnisPool: [{ number: '+18005550143' }] }));
+    await eventually(
+      'both groups counted behind',
+      async () => (await op.metric('c2c_operator_groups_not_observed')) === 2,
+    );
+    expect(await op.metric('c2c_operator_leader')).toBe(0);
+    // The other operator gone, this one leads and reconciles both.
+    await operators.kube.delete(leaseRef(s.ns, lease));
+    await s.waitForReady('sales', 'True');
+    await s.waitForReady('renewals', 'True');
+    await eventually(
+      'no group counted behind',
+      async () => (await op.metric('c2c_operator_groups_not_observed')) === 0,
+    );
   });
 
   it('elects exactly one leader among two replicas and hands over when the leader is killed', async () => {
