@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreCode, type CoordinationStore, type StoreEvent } from '#allocator/store/index';
+import {
+  StoreCode,
+  type CoordinationStore,
+  type RecordedChange,
+  type RecordsRetention,
+  type StoreEvent,
+} from '#allocator/store/index';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -15,11 +21,36 @@ async function until<T>(what: string, check: () => T | undefined | false, timeou
   }
 }
 
+async function untilAsync<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** A change as the tests compare it: the bytes it carries decoded. */
+function readable(c: RecordedChange): Record<string, unknown> {
+  if (c.type === 'put') return { type: c.type, key: c.key, revision: c.revision, value: dec(c.value) };
+  if (c.type === 'removed') return { type: c.type, key: c.key, revision: c.revision, reason: dec(c.reason) };
+  return { type: c.type, key: c.key, revision: c.revision };
+}
+
 /**
  * The coordination store contract: every implementation passes it unchanged. Real time, short TTLs
- * (per-message TTL has one-second resolution).
+ * (per-message TTL has one-second resolution). `open` without retention opens the suite's store;
+ * with a retention, a store of its own (for NATS: its own bucket and records stream).
  */
-export function describeStoreContract(name: string, open: () => Promise<CoordinationStore>): void {
+export function describeStoreContract(
+  name: string,
+  open: (records?: RecordsRetention) => Promise<CoordinationStore>,
+): void {
   describe(`the ${name} coordination store`, () => {
     let store: CoordinationStore;
     let n = 0;
@@ -179,6 +210,124 @@ export function describeStoreContract(name: string, open: () => Promise<Coordina
       } finally {
         await w.stop();
       }
+    });
+
+    describe('records', () => {
+      // A store of its own: no change here comes from another test's keys.
+      let records: CoordinationStore;
+      const retention: RecordsRetention = { prefix: 's.', maxAgeMs: 3_600_000, maxChanges: 1_000 };
+      beforeAll(async () => {
+        records = await open(retention);
+      });
+      afterAll(async () => {
+        await records?.close();
+      });
+      const replayed = async (under: string, sinceMs = 0, from = records) => {
+        const out: RecordedChange[] = [];
+        await from.replayRecords(sinceMs, (c) => {
+          if (c.key.startsWith(under)) out.push(c);
+        });
+        return out;
+      };
+
+      it('replays puts, removals with their reasons and expiries, oldest first, at the revisions written', async () => {
+        const p = `s.contract.records${++n}.`;
+        const startMs = Date.now();
+        // A replay right after a write has it (and the NATS records stream has sourced it, so that
+        // the next write to the key, which drops it from the bucket, cannot make it be missed).
+        const a1 = await records.create(`${p}a`, enc('a1'), 30);
+        const putA1 = { type: 'put', key: `${p}a`, revision: a1, value: 'a1' };
+        expect((await replayed(p)).map(readable)).toEqual([putA1]);
+        const b = await records.create(`${p}b`, enc('b'), 1);
+        const putB = { type: 'put', key: `${p}b`, revision: b, value: 'b' };
+        expect((await replayed(p)).map(readable)).toEqual([putA1, putB]);
+        const a2 = await records.replace(`${p}a`, enc('a2'), a1, 30);
+        const putA2 = { type: 'put', key: `${p}a`, revision: a2, value: 'a2' };
+        expect((await replayed(p)).map(readable)).toEqual([putA1, putB, putA2]);
+        const removed = await records.remove(`${p}a`, a2, enc('because'));
+        const all = await untilAsync('the expiry in the records', async () => {
+          const changes = await replayed(p);
+          return changes.some((c) => c.type === 'expired') && changes;
+        });
+        const expired = all.at(-1);
+        expect(expired?.type).toBe('expired');
+        expect(all.map(readable)).toEqual([
+          putA1,
+          putB,
+          putA2,
+          { type: 'removed', key: `${p}a`, revision: removed, reason: 'because' },
+          { type: 'expired', key: `${p}b`, revision: expired?.revision },
+        ]);
+        expect(expired?.revision).toBeGreaterThan(removed);
+        const times = all.map((c) => c.atMs);
+        expect(times).toEqual([...times].sort((x, y) => x - y));
+        expect(times[0]).toBeGreaterThanOrEqual(startMs - 1_000);
+        expect(times.at(-1)).toBeLessThanOrEqual(Date.now() + 1_000);
+        // The expiry is dated when it happened, a second or more after the key was written.
+        expect((expired?.atMs ?? 0) - (all[1]?.atMs ?? 0)).toBeGreaterThanOrEqual(900);
+      });
+
+      it('replays only the changes recorded since the time asked', async () => {
+        const p = `s.contract.since${++n}.`;
+        await records.create(`${p}early`, enc('e'), 30);
+        const [early] = await replayed(p);
+        await sleep(50);
+        await records.create(`${p}late`, enc('l'), 30);
+        const [, late] = await replayed(p);
+        expect(late && early && late.atMs > early.atMs).toBe(true);
+        expect((await replayed(p, late?.atMs)).map((c) => c.key)).toEqual([`${p}late`]);
+        expect((await replayed(p, early?.atMs)).map((c) => c.key)).toEqual([`${p}early`, `${p}late`]);
+        expect(await replayed(p, Date.now() + 60_000)).toEqual([]);
+      });
+
+      it('keeps at most the retention count of changes, dropping the oldest', async () => {
+        const small = await open({ ...retention, maxChanges: 3 });
+        try {
+          const p = 's.contract.count.';
+          const revisions: number[] = [];
+          for (let i = 0; i < 5; i++) revisions.push(await small.create(`${p}k${i}`, enc(`v${i}`), 30));
+          await small.create('g.contract.count', enc('outside the prefix'), 30);
+          expect((await replayed('', 0, small)).map((c) => c.revision)).toEqual(revisions.slice(2));
+        } finally {
+          await small.close();
+        }
+      });
+
+      it('tells the revision of the latest write under the records prefix, and no other', async () => {
+        const p = `s.contract.last${++n}.`;
+        const r1 = await records.create(`${p}k`, enc('v1'), 30);
+        expect(await records.lastRecordedRevision()).toBe(r1);
+        const outside = await records.create(`g.contract.last${n}`, enc('g'), 30);
+        expect(outside).toBeGreaterThan(r1);
+        expect(await records.lastRecordedRevision()).toBe(r1);
+        const r2 = await records.replace(`${p}k`, enc('v2'), r1, 30);
+        expect(await records.lastRecordedRevision()).toBe(r2);
+      });
+
+      it('tells when a watch has reached a revision', async () => {
+        const p = `s.contract.reached${++n}.`;
+        const before = await records.create(`${p}before`, enc('b'), 30);
+        const events: StoreEvent[] = [];
+        const w = await records.watch(p, (e) => events.push(e));
+        try {
+          // The snapshot covers every write made before it.
+          expect(await w.reached(before, 0)).toBe(true);
+          const r = await records.create(`${p}a`, enc('a'), 30);
+          await until('the put', () => events.find((e) => e.type === 'put' && e.revision === r));
+          expect(await w.reached(r, 1_000)).toBe(true);
+          expect(await w.reached(await records.lastRecordedRevision(), 1_000)).toBe(true);
+          expect(await w.reached(r + 1, 200)).toBe(false);
+          const waiting = w.reached(r + 1, 10_000);
+          const next = await records.create(`${p}b`, enc('b'), 30);
+          expect(next).toBeGreaterThan(r);
+          expect(await waiting).toBe(true);
+          const unreached = w.reached(next + 1_000, 10_000);
+          await w.stop();
+          expect(await unreached).toBe(false);
+        } finally {
+          await w.stop();
+        }
+      });
     });
   });
 }

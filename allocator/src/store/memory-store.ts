@@ -1,7 +1,12 @@
+import { RecordsLog } from './records-log.ts';
+import { RevisionProgress } from './revision-progress.ts';
 import {
+  recordsRetention,
   StoreCode,
   StoreError,
   type CoordinationStore,
+  type RecordedChange,
+  type RecordsRetention,
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
@@ -19,6 +24,8 @@ export interface MemoryStoreOptions {
   now?: () => number;
   /** How often expired keys are swept and announced to watchers. */
   sweepIntervalMs?: number;
+  /** Which changes are kept as records, and how long (default: `DEFAULT_RECORDS_RETENTION`). */
+  records?: RecordsRetention;
 }
 
 /**
@@ -32,7 +39,9 @@ export class MemoryStore implements CoordinationStore {
     prefix: string;
     onEvent: (e: StoreEvent) => void;
     isKnown?: WatchOptions['isKnown'];
+    progress: RevisionProgress;
   }>();
+  readonly #records: RecordsLog;
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout;
   #revision = 0;
@@ -40,6 +49,7 @@ export class MemoryStore implements CoordinationStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#records = new RecordsLog(recordsRetention(options.records), this.#now);
     this.#timer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 200);
     this.#timer.unref();
   }
@@ -92,13 +102,7 @@ export class MemoryStore implements CoordinationStore {
 
   async list(prefix: string): Promise<StoreEntry[]> {
     this.#check();
-    const out: StoreEntry[] = [];
-    for (const key of [...this.#slots.keys()]) {
-      if (!key.startsWith(prefix)) continue;
-      const slot = this.#live(key);
-      if (slot) out.push({ key, value: slot.value, revision: slot.revision });
-    }
-    return out;
+    return this.#liveEntries(prefix);
   }
 
   async watch(
@@ -107,10 +111,29 @@ export class MemoryStore implements CoordinationStore {
     options: WatchOptions = {},
   ): Promise<StoreWatch> {
     this.#check();
-    onEvent({ type: 'snapshot', entries: await this.list(prefix) });
-    const watcher = { prefix, onEvent, isKnown: options.isKnown };
+    // Snapshot and registration in one turn: no change falls between them, and changes reach
+    // watchers as they are made, so the watch is at the latest revision from the start.
+    onEvent({ type: 'snapshot', entries: this.#liveEntries(prefix) });
+    const progress = new RevisionProgress(this.#revision);
+    const watcher = { prefix, onEvent, isKnown: options.isKnown, progress };
     this.#watchers.add(watcher);
-    return { stop: async () => void this.#watchers.delete(watcher) };
+    return {
+      reached: (revision, timeoutMs) => progress.reached(revision, timeoutMs),
+      stop: async () => {
+        this.#watchers.delete(watcher);
+        progress.stop();
+      },
+    };
+  }
+
+  async replayRecords(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void> {
+    this.#check();
+    for (const change of this.#records.since(sinceMs)) onChange(change);
+  }
+
+  async lastRecordedRevision(): Promise<number> {
+    this.#check();
+    return this.#records.lastRevision;
   }
 
   healthy(): boolean {
@@ -120,6 +143,7 @@ export class MemoryStore implements CoordinationStore {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    for (const w of this.#watchers) w.progress.stop();
     this.#watchers.clear();
   }
 
@@ -134,6 +158,16 @@ export class MemoryStore implements CoordinationStore {
     }
   }
 
+  #liveEntries(prefix: string): StoreEntry[] {
+    const out: StoreEntry[] = [];
+    for (const key of [...this.#slots.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      const slot = this.#live(key);
+      if (slot) out.push({ key, value: slot.value, revision: slot.revision });
+    }
+    return out;
+  }
+
   #live(key: string): Slot | undefined {
     const slot = this.#slots.get(key);
     if (slot && slot.expiresAtMs <= this.#now()) {
@@ -145,8 +179,10 @@ export class MemoryStore implements CoordinationStore {
   }
 
   #emit(event: Exclude<StoreEvent, { type: 'snapshot' }>): void {
+    if (this.#records.covers(event.key)) this.#records.append({ ...event, atMs: this.#now() });
     for (const w of this.#watchers) {
       if (event.key.startsWith(w.prefix) && !w.isKnown?.(event.key, event.revision)) w.onEvent(event);
+      w.progress.advance(event.revision);
     }
   }
 

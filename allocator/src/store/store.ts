@@ -36,6 +36,19 @@ export interface CoordinationStore {
    * revision it was written at, so a receiver can drop stale ones.
    */
   watch(prefix: string, onEvent: (event: StoreEvent) => void, options?: WatchOptions): Promise<StoreWatch>;
+  /**
+   * Every kept change under the records prefix since `sinceMs` (by `atMs`), oldest first, to
+   * `onChange`; kept by the store for its retention ({@link RecordsRetention}), and (NATS) across
+   * restarts of every replica, the same whichever replica reads them. A put replaced or removed at
+   * once (before the NATS server copied it to the records, about a millisecond) may be missing; what
+   * came after it never is.
+   */
+  replayRecords(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void>;
+  /**
+   * The revision of the latest write under the records prefix (0 when none): what a watch has to
+   * reach to reflect every write made so far.
+   */
+  lastRecordedRevision(): Promise<number>;
   /** True while the store can serve requests. */
   healthy(): boolean;
   close(): Promise<void>;
@@ -44,6 +57,36 @@ export interface CoordinationStore {
 /** The watch delivers the slot keys' changes in the domain's terms. */
 export type StoreEntry = SlotEntry;
 export type StoreEvent = SlotEvent;
+
+/** A slot key's change as the records keep it: the change and when the store recorded it (ms). */
+export type RecordedChange = Exclude<StoreEvent, { type: 'snapshot' }> & { atMs: number };
+
+/** Which changes the store keeps as records, and for how long. */
+export interface RecordsRetention {
+  /** Key prefix whose changes are kept, a whole token prefix ending in `.`, e.g. `s.`. */
+  prefix: string;
+  /** A change is dropped this long after it was recorded. */
+  maxAgeMs: number;
+  /** Past this many changes, the oldest are dropped. */
+  maxChanges: number;
+}
+
+/** The retention when none is given: the slot keys, for an hour, at most 200,000 changes. */
+export const DEFAULT_RECORDS_RETENTION: RecordsRetention = {
+  prefix: 's.',
+  maxAgeMs: 3_600_000,
+  maxChanges: 200_000,
+};
+
+/** The retention asked for, or the default; throws a `RangeError` for one no store can keep. */
+export function recordsRetention(asked: RecordsRetention | undefined): RecordsRetention {
+  const r = asked ?? DEFAULT_RECORDS_RETENTION;
+  if (!r.prefix.endsWith('.')) throw new RangeError(`records prefix ${r.prefix} does not end in "."`);
+  if (!(r.maxAgeMs >= 1_000)) throw new RangeError(`records max age ${r.maxAgeMs} ms is under a second`);
+  if (!(Number.isInteger(r.maxChanges) && r.maxChanges >= 1))
+    throw new RangeError(`records max changes ${r.maxChanges} is not a positive integer`);
+  return r;
+}
 
 export interface WatchOptions {
   /**
@@ -54,6 +97,14 @@ export interface WatchOptions {
 }
 
 export interface StoreWatch {
+  /**
+   * Resolves true once this watch has delivered (or skipped as known) every change up to
+   * `revision`; false after `timeoutMs`, or when the watch stops first. After a snapshot, the watch
+   * counts as having reached every revision up to the one that was latest when the snapshot's
+   * listing started. Changes outside the watched prefix are not seen (NATS): a revision written
+   * there is reached once a later change under the prefix, or a new snapshot, arrives.
+   */
+  reached(revision: number, timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 

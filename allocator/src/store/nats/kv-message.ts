@@ -1,6 +1,6 @@
 import { PubHeaders, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { MIN_TTL_SECONDS } from '../store.ts';
+import { MIN_TTL_SECONDS, type StoreEvent } from '../store.ts';
 import { isNoMessageFound } from './errors.ts';
 
 // The KV bucket's messages as @nats-io/kv writes and reads them: a key's subject, the headers that
@@ -32,6 +32,21 @@ export function operationOf(h: MsgHdrs | undefined): string {
 /** A live value: a PUT with data (markers the client cannot classify arrive as empty PUTs). */
 export function isLivePut(operation: string, value: Uint8Array): boolean {
   return operation === 'PUT' && value.length > 0;
+}
+
+/**
+ * The change a key's message stands for, at `revision`: a live put, one of our removals (they carry
+ * a reason), or the server's expiry marker (it carries none).
+ */
+export function changeOf(
+  key: string,
+  revision: number,
+  h: MsgHdrs | undefined,
+  data: Uint8Array,
+): Exclude<StoreEvent, { type: 'snapshot' }> {
+  if (isLivePut(operationOf(h), data)) return { type: 'put', key, value: data, revision };
+  if (data.length > 0) return { type: 'removed', key, revision, reason: data };
+  return { type: 'expired', key, revision };
 }
 
 /** A TTL as the server takes it: whole seconds, at least the shortest. */

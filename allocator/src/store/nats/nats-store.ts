@@ -3,8 +3,10 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '#lib';
 import {
   MIN_TTL_SECONDS,
+  recordsRetention,
   StoreError,
   type CoordinationStore,
+  type RecordedChange,
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
@@ -26,6 +28,7 @@ import {
 } from './kv-message.ts';
 import { openOnNats } from './open.ts';
 import { DEFAULT_TIMEOUT_MS, type NatsStoreOptions } from './options.ts';
+import { RecordsStream } from './records.ts';
 import { answeredByQuorum, StreamLeaderCheck } from './stream-health.ts';
 import { watchKeys } from './watch.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
@@ -52,6 +55,7 @@ export class NatsStore implements CoordinationStore {
   readonly #writes = new WriteCoalescer();
   readonly #status: ConnectionStatus;
   readonly #leaderCheck: StreamLeaderCheck;
+  readonly #records: RecordsStream;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsStoreOptions) {
     this.#jsm = jsm;
@@ -72,11 +76,18 @@ export class NatsStore implements CoordinationStore {
       () => this.#status.connected,
       this.#log,
     );
+    this.#records = new RecordsStream(
+      this.#js,
+      jsm,
+      options.bucket,
+      recordsRetention(options.records),
+      this.#log,
+    );
   }
 
   /**
    * Connects, checks that the server and the bucket support per-message TTL (creating the bucket when
-   * it is missing) and returns the store. Throws `STORE_UNSUPPORTED` or `STORE_UNAVAILABLE`.
+   * it is missing), creates or updates the records stream, and returns the store. Throws `STORE_UNSUPPORTED` or `STORE_UNAVAILABLE`.
    */
   static open(options: NatsStoreOptions): Promise<NatsStore> {
     return openOnNats(options, (nc, jsm) => new NatsStore(nc, jsm, options));
@@ -169,20 +180,7 @@ export class NatsStore implements CoordinationStore {
    * and would miss keys written a moment ago.
    */
   async list(prefix: string): Promise<StoreEntry[]> {
-    this.#status.assertConnected('list');
-    try {
-      const info = await this.#jsm.streams.info(this.#stream, {
-        subjects_filter: `${this.#subjectPrefix}${prefix}>`,
-      });
-      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
-        subject.substring(this.#subjectPrefix.length),
-      );
-      const entries = await Promise.all(keys.map((k) => this.get(k)));
-      return entries.filter((e): e is StoreEntry => e !== null);
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      throw unavailable('list', err);
-    }
+    return (await this.#snapshot(prefix)).entries;
   }
 
   watch(
@@ -194,11 +192,21 @@ export class NatsStore implements CoordinationStore {
       js: this.#js,
       stream: this.#stream,
       subjectPrefix: this.#subjectPrefix,
-      list: (p: string) => this.list(p),
+      snapshot: (p: string) => this.#snapshot(p),
       status: this.#status,
       log: this.#log,
     };
     return watchKeys(source, prefix, onEvent, options);
+  }
+
+  async replayRecords(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void> {
+    this.#status.assertConnected('replay records');
+    await this.#records.replay(sinceMs, onChange);
+  }
+
+  async lastRecordedRevision(): Promise<number> {
+    this.#status.assertConnected('last recorded revision');
+    return this.#records.lastRecordedRevision();
   }
 
   healthy(): boolean {
@@ -210,6 +218,27 @@ export class NatsStore implements CoordinationStore {
     // Draining lets acknowledgements still on their way arrive; whatever waits after that fails.
     await this.#nc.drain().catch(() => this.#nc.close());
     this.#acks.close();
+  }
+
+  /**
+   * The live entries under `prefix` and the stream's last revision when the listing started: every
+   * write up to it is reflected in the entries.
+   */
+  async #snapshot(prefix: string): Promise<{ entries: StoreEntry[]; revision: number }> {
+    this.#status.assertConnected('list');
+    try {
+      const info = await this.#jsm.streams.info(this.#stream, {
+        subjects_filter: `${this.#subjectPrefix}${prefix}>`,
+      });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
+        subject.substring(this.#subjectPrefix.length),
+      );
+      const entries = await Promise.all(keys.map((k) => this.get(k)));
+      return { entries: entries.filter((e): e is StoreEntry => e !== null), revision: info.state.last_seq };
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw unavailable('list', err);
+    }
   }
 
   #answeredByQuorum(): Promise<boolean> {

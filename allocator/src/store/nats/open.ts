@@ -1,12 +1,13 @@
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { errorMessage } from '#lib';
-import { StoreCode, StoreError } from '../store.ts';
+import { recordsRetention, StoreCode, StoreError } from '../store.ts';
 import { openBucket } from './bucket.ts';
 import { connectToNats, requirePerMessageTtl } from './connection.ts';
 import { isTemporarilyUnavailable, isTimedOut } from './errors.ts';
 import { streamOf } from './kv-message.ts';
 import { DEFAULT_TIMEOUT_MS, type NatsStoreOptions } from './options.ts';
+import { ensureRecordsStream, recordsStreamOf } from './records.ts';
 import { waitForStreamLeader } from './stream-health.ts';
 
 /** Tries to open the bucket while JetStream answers with time-outs (about 60 s in all). */
@@ -14,7 +15,8 @@ const OPEN_ATTEMPTS = 10;
 
 /**
  * Connects, checks that the server and the bucket support per-message TTL (creating the bucket when
- * it is missing), waits for the bucket's stream to have a leader, and hands the connection to
+ * it is missing), creates or updates the bucket's records stream, waits for both streams to have a
+ * leader, and hands the connection to
  * `build`. Closes the connection when any of it fails. Throws `STORE_UNSUPPORTED` or
  * `STORE_UNAVAILABLE`.
  */
@@ -22,6 +24,7 @@ export async function openOnNats<T>(
   options: NatsStoreOptions,
   build: (nc: NatsConnection, jsm: JetStreamManager) => T,
 ): Promise<T> {
+  const retention = recordsRetention(options.records);
   const nc = await connectToNats(options);
   try {
     requirePerMessageTtl(nc);
@@ -31,6 +34,8 @@ export async function openOnNats<T>(
         await openBucket(nc, options);
         const jsm = await jetstreamManager(nc, { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
         await waitForStreamLeader(jsm, streamOf(options.bucket));
+        await ensureRecordsStream(jsm, options.bucket, retention, options.replicas ?? 1, options.log);
+        await waitForStreamLeader(jsm, recordsStreamOf(options.bucket));
         return build(nc, jsm);
       } catch (err) {
         const transient = isTimedOut(err) || isTemporarilyUnavailable(err);

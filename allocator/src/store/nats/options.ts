@@ -1,4 +1,5 @@
 import type { Logger } from '#lib';
+import type { RecordsRetention } from '../store.ts';
 
 export interface NatsStoreOptions {
   /**
@@ -22,6 +23,11 @@ export interface NatsStoreOptions {
   markerTtlMs?: number;
   /** How long a removal marker lives before the key's subject is empty again (seconds). */
   tombstoneTtlSeconds?: number;
+  /**
+   * Which changes the records stream keeps, and how long (default: `DEFAULT_RECORDS_RETENTION`); an
+   * existing records stream is updated to it.
+   */
+  records?: RecordsRetention;
   /** Wait for a JetStream acknowledgement this long before reading the key back (ms). */
   timeoutMs?: number;
   connectionName?: string;

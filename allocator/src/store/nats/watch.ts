@@ -9,14 +9,15 @@ import {
 } from '../store.ts';
 import type { ConnectionStatus } from './connection-status.ts';
 import { unavailable } from './errors.ts';
-import { isLivePut, operationOf } from './kv-message.ts';
+import { RevisionProgress } from '../revision-progress.ts';
+import { changeOf } from './kv-message.ts';
 
 export interface WatchSource {
   js: JetStreamClient;
   stream: string;
   subjectPrefix: string;
-  /** The live entries under a prefix, as the watch's snapshot. */
-  list(prefix: string): Promise<StoreEntry[]>;
+  /** The live entries under a prefix, and the stream's last revision when the listing started. */
+  snapshot(prefix: string): Promise<{ entries: StoreEntry[]; revision: number }>;
   status: ConnectionStatus;
   log: Logger;
 }
@@ -32,6 +33,7 @@ export async function watchKeys(
   options: WatchOptions = {},
 ): Promise<StoreWatch> {
   const { js, stream, subjectPrefix, log } = source;
+  const progress = new RevisionProgress();
   let stopped = false;
   let current: { stop(): void } | undefined;
   // Updates first, then the snapshot: nothing written in between is missed, and the receiver drops
@@ -44,6 +46,8 @@ export async function watchKeys(
     // handled at the end of the event-loop turn, after the acknowledgements that arrived with them
     // have let the receiver learn of its own writes.
     let arrived: JsMsg[] = [];
+    /** The last message handled: delivered, buffered, or skipped as known. */
+    let handledSeq = 0;
     const handleArrived = () => {
       const batch = arrived;
       arrived = [];
@@ -51,10 +55,13 @@ export async function watchKeys(
       for (const m of batch) {
         const key = m.subject.substring(subjectPrefix.length);
         if (options.isKnown?.(key, m.seq)) continue;
-        const event = toEvent(key, m);
+        const event = changeOf(key, m.seq, m.headers, m.data);
         if (synced) onEvent(event);
         else buffered.push(event);
       }
+      handledSeq = batch.at(-1)?.seq ?? handledSeq;
+      // Before the snapshot, what was buffered counts once it is delivered after it.
+      if (synced) progress.advance(handledSeq);
     };
     const consumer = await js.consumers.getPushConsumer(stream, {
       filter_subjects: `${subjectPrefix}${prefix}>`,
@@ -69,14 +76,18 @@ export async function watchKeys(
     const ended = messages.closed().then((err) => {
       if (err) throw err;
     });
+    let floor: number;
     try {
-      onEvent({ type: 'snapshot', entries: await source.list(prefix) });
+      const snapshot = await source.snapshot(prefix);
+      floor = snapshot.revision;
+      onEvent({ type: 'snapshot', entries: snapshot.entries });
     } catch (err) {
       void messages.close();
       throw err;
     }
     synced = true;
     for (const event of buffered) onEvent(event);
+    progress.advance(Math.max(floor, handledSeq));
     return { ended };
   };
   const restartLoop = async (ended: Promise<void>) => {
@@ -106,19 +117,12 @@ export async function watchKeys(
   // After a reconnection the consumer may be gone: end it, and the loop restarts it.
   const stopOnReconnect = source.status.onReconnect(() => current?.stop());
   return {
+    reached: (revision, timeoutMs) => progress.reached(revision, timeoutMs),
     stop: async () => {
       stopped = true;
       stopOnReconnect();
+      progress.stop();
       current?.stop();
     },
   };
-}
-
-/** The event a watched message stands for. */
-function toEvent(key: string, m: JsMsg): StoreEvent {
-  const operation = operationOf(m.headers);
-  if (isLivePut(operation, m.data)) return { type: 'put', key, value: m.data, revision: m.seq };
-  // Our removals carry a reason; the server's expiry markers carry none.
-  if (m.data.length > 0) return { type: 'removed', key, revision: m.seq, reason: m.data };
-  return { type: 'expired', key, revision: m.seq };
 }

@@ -1,0 +1,221 @@
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StoredMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import type { Logger } from '#lib';
+import type { RecordedChange, RecordsRetention } from '../store.ts';
+import { isNoMessageFound, unavailable } from './errors.ts';
+import { changeOf, streamOf, subjectPrefixOf } from './kv-message.ts';
+
+// The call-in records on NATS: a stream that sources the bucket's stream, filtered to the records
+// prefix, with its own retention. The server copies every write there, puts and removals and its
+// own expiry markers, and keeps them after the bucket has dropped them (a sourcing stream applies
+// neither their TTL nor their rollup), so every replica reads the same records, across restarts.
+
+/** The records stream of a bucket (not `KV_…`, which the KV client lists as a bucket). */
+export const recordsStreamOf = (bucket: string): string => `C2C_RECORDS_${bucket}`;
+
+/** How long a replay waits for the records stream to have sourced every write made before it. */
+const CATCH_UP_MS = 5_000;
+/** Messages per fetch of a replay: a big stream is read in batches, never held whole. */
+const REPLAY_BATCH = 1_000;
+
+/** What `ensureRecordsStream` did, completing "the records stream … has been". */
+export type RecordsStreamOutcome = 'created' | 'updated' | 'unchanged';
+
+/**
+ * Creates the bucket's records stream when it is missing, or updates one with another retention or
+ * replica count. Never deletes it: the records are what it is for.
+ */
+export async function ensureRecordsStream(
+  jsm: JetStreamManager,
+  bucket: string,
+  retention: RecordsRetention,
+  replicas: number,
+  log: Logger,
+): Promise<RecordsStreamOutcome> {
+  const name = recordsStreamOf(bucket);
+  const wanted = {
+    sources: [{ name: streamOf(bucket), filter_subject: `${subjectPrefixOf(bucket)}${retention.prefix}>` }],
+    max_age: retention.maxAgeMs * 1_000_000,
+    max_msgs: retention.maxChanges,
+    num_replicas: replicas,
+  };
+  let current: StreamConfig;
+  try {
+    current = (await jsm.streams.info(name)).config;
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+    await jsm.streams.add({ name, ...wanted, discard: DiscardPolicy.Old, storage: StorageType.File });
+    log.info({ stream: name, ...describe(retention), replicas }, 'the records stream has been created');
+    return 'created';
+  }
+  const source = current.sources?.length === 1 ? current.sources[0] : undefined;
+  const same =
+    source?.name === wanted.sources[0]?.name &&
+    source?.filter_subject === wanted.sources[0]?.filter_subject &&
+    current.max_age === wanted.max_age &&
+    current.max_msgs === wanted.max_msgs &&
+    current.num_replicas === wanted.num_replicas;
+  if (same) return 'unchanged';
+  await jsm.streams.update(name, wanted);
+  log.info(
+    {
+      stream: name,
+      ...describe(retention),
+      replicas,
+      was: {
+        maxAgeMs: current.max_age / 1_000_000,
+        maxChanges: current.max_msgs,
+        replicas: current.num_replicas,
+      },
+    },
+    'the records stream has been updated',
+  );
+  return 'updated';
+}
+
+const describe = (r: RecordsRetention) => ({
+  prefix: r.prefix,
+  maxAgeMs: r.maxAgeMs,
+  maxChanges: r.maxChanges,
+});
+
+/** The records of one bucket, read from its records stream (see `CoordinationStore.replayRecords`). */
+export class RecordsStream {
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #bucketStream: string;
+  readonly #stream: string;
+  readonly #subjectPrefix: string;
+  /** The records' subjects, `$KV.<bucket>.<prefix>>`, in both streams. */
+  readonly #subjects: string;
+  readonly #retention: RecordsRetention;
+  readonly #log: Logger;
+
+  constructor(
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    bucket: string,
+    retention: RecordsRetention,
+    log: Logger,
+  ) {
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#bucketStream = streamOf(bucket);
+    this.#stream = recordsStreamOf(bucket);
+    this.#subjectPrefix = subjectPrefixOf(bucket);
+    this.#subjects = `${this.#subjectPrefix}${retention.prefix}>`;
+    this.#retention = retention;
+    this.#log = log;
+  }
+
+  /** The bucket's latest write under the records prefix: its revision, 0 when there is none. */
+  async lastRecordedRevision(): Promise<number> {
+    try {
+      return (await this.#lastMessage(this.#bucketStream))?.seq ?? 0;
+    } catch (err) {
+      throw unavailable('last recorded revision', err);
+    }
+  }
+
+  async replay(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void> {
+    /** What `onChange` threw: passed on as it is, not as the store's failure. */
+    let receiverFailed = false;
+    try {
+      const last = await this.#caughtUp();
+      if (!last || last.time.getTime() < sinceMs) return;
+      const consumer = await this.#js.consumers.get(
+        this.#stream,
+        sinceMs > 0
+          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(sinceMs).toISOString() }
+          : { deliver_policy: DeliverPolicy.All },
+      );
+      try {
+        // Up to the last record when the replay began: the watch reports what comes after.
+        for (;;) {
+          const batch = await consumer.fetch({ max_messages: REPLAY_BATCH, expires: 2_000 });
+          let read = 0;
+          for await (const m of batch) {
+            read++;
+            const change = this.#toChange(m);
+            receiverFailed = true;
+            onChange(change);
+            receiverFailed = false;
+            if (m.info.pending === 0 || m.seq >= last.seq) return;
+          }
+          if (read === 0) return;
+        }
+      } finally {
+        // The server would drop it after minutes of inactivity; free it now.
+        void consumer.delete().catch(() => undefined);
+      }
+    } catch (err) {
+      if (receiverFailed) throw err;
+      throw unavailable('replay records', err);
+    }
+  }
+
+  #toChange(m: JsMsg): RecordedChange {
+    const key = m.subject.substring(this.#subjectPrefix.length);
+    return {
+      ...changeOf(key, originRevision(m.headers?.get('Nats-Stream-Source')), m.headers, m.data),
+      atMs: m.time.getTime(),
+    };
+  }
+
+  /**
+   * Waits (for a while) until the records stream has sourced every write the bucket has under the
+   * records prefix, so that a replay right after a write sees it; returns the records' last message.
+   * A write older than the retention counts as sourced: the records would have dropped it by now.
+   */
+  async #caughtUp(): Promise<StoredMsg | null> {
+    const target = await this.#lastMessage(this.#bucketStream);
+    const deadline = Date.now() + CATCH_UP_MS;
+    for (;;) {
+      const last = await this.#lastMessage(this.#stream);
+      if (!target) return last;
+      if (last && originRevision(last.header.get('Nats-Stream-Source')) >= target.seq) return last;
+      if (target.time.getTime() < Date.now() - this.#retention.maxAgeMs) return last;
+      if (Date.now() > deadline) {
+        this.#log.warn(
+          {
+            stream: this.#stream,
+            revision: target.seq,
+            sourced: last ? originRevision(last.header.get('Nats-Stream-Source')) : 0,
+          },
+          `the records stream has not sourced the bucket's latest write in ${CATCH_UP_MS} ms; replaying what it has`,
+        );
+        return last;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** The stream's last message under the records prefix, from its leader, or null. */
+  async #lastMessage(stream: string): Promise<StoredMsg | null> {
+    try {
+      return await this.#jsm.streams.getMessage(stream, { last_by_subj: this.#subjects });
+    } catch (err) {
+      if (isNoMessageFound(err)) return null;
+      throw err;
+    }
+  }
+}
+
+/**
+ * The revision a sourced message had in the bucket: the origin sequence in its `Nats-Stream-Source`
+ * header (`<stream> <sequence> <filter> > <subject> …`); 0 when the header is missing.
+ */
+export function originRevision(header: string | undefined): number {
+  const seq = Number(header?.split(' ')[1]);
+  return Number.isSafeInteger(seq) ? seq : 0;
+}
