@@ -123,6 +123,7 @@ describe('the NATS store at start-up', () => {
       const info = await (await jetstreamManager(nc)).streams.info(`KV_${bucket}`);
       expect(info.config.allow_msg_ttl).toBe(true);
       expect(info.config.max_msgs_per_subject).toBe(1);
+      await (await jetstreamManager(nc)).streams.delete(`C2C_RECORDS_${bucket}`);
       await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`);
     } finally {
       await nc.close();

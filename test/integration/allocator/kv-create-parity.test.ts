@@ -107,6 +107,7 @@ describe('the NATS store creates a key as kv.create does', () => {
   afterAll(async () => {
     await store?.close();
     acks?.close();
+    await jsm?.streams.delete(`C2C_RECORDS_${ourBucket}`).catch(() => undefined);
     for (const bucket of [ourBucket, kvBucket])
       await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
     await nc?.close();

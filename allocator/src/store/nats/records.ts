@@ -25,6 +25,8 @@ export const recordsStreamOf = (bucket: string): string => `C2C_RECORDS_${bucket
 
 /** How long a replay waits for the records stream to have sourced every write made before it. */
 const CATCH_UP_MS = 5_000;
+/** How long opening waits for the server to start sourcing (about 0.1 s after a create). */
+const SOURCING_START_MS = 5_000;
 /** Messages per fetch of a replay: a big stream is read in batches, never held whole. */
 const REPLAY_BATCH = 1_000;
 
@@ -33,9 +35,22 @@ export type RecordsStreamOutcome = 'created' | 'updated' | 'unchanged';
 
 /**
  * Creates the bucket's records stream when it is missing, or updates one with another retention or
- * replica count. Never deletes it: the records are what it is for.
+ * replica count, then waits for the server to be sourcing into it. Never deletes it: the records are
+ * what it is for.
  */
 export async function ensureRecordsStream(
+  jsm: JetStreamManager,
+  bucket: string,
+  retention: RecordsRetention,
+  replicas: number,
+  log: Logger,
+): Promise<RecordsStreamOutcome> {
+  const outcome = await createOrUpdate(jsm, bucket, retention, replicas, log);
+  await sourcingStarted(jsm, recordsStreamOf(bucket), log);
+  return outcome;
+}
+
+async function createOrUpdate(
   jsm: JetStreamManager,
   bucket: string,
   retention: RecordsRetention,
@@ -49,14 +64,18 @@ export async function ensureRecordsStream(
     max_msgs: retention.maxChanges,
     num_replicas: replicas,
   };
-  let current: StreamConfig;
-  try {
-    current = (await jsm.streams.info(name)).config;
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
-    await jsm.streams.add({ name, ...wanted, discard: DiscardPolicy.Old, storage: StorageType.File });
-    log.info({ stream: name, ...describe(retention), replicas }, 'the records stream has been created');
-    return 'created';
+  let current = await configOf(jsm, name);
+  if (!current) {
+    try {
+      await jsm.streams.add({ name, ...wanted, discard: DiscardPolicy.Old, storage: StorageType.File });
+      log.info({ stream: name, ...describe(retention), replicas }, 'the records stream has been created');
+      return 'created';
+    } catch (err) {
+      // Another replica created it a moment ago, with another retention: update it as found.
+      if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err;
+      current = await configOf(jsm, name);
+      if (!current) throw err;
+    }
   }
   const source = current.sources?.length === 1 ? current.sources[0] : undefined;
   const same =
@@ -65,7 +84,10 @@ export async function ensureRecordsStream(
     current.max_age === wanted.max_age &&
     current.max_msgs === wanted.max_msgs &&
     current.num_replicas === wanted.num_replicas;
-  if (same) return 'unchanged';
+  if (same) {
+    log.info({ stream: name, ...describe(retention), replicas }, 'the records stream is as configured');
+    return 'unchanged';
+  }
   await jsm.streams.update(name, wanted);
   log.info(
     {
@@ -81,6 +103,38 @@ export async function ensureRecordsStream(
     'the records stream has been updated',
   );
   return 'updated';
+}
+
+/** JetStream's "stream name already in use with a different configuration". */
+const STREAM_NAME_IN_USE = 10058;
+
+/** The stream's configuration, or null when there is no such stream. */
+async function configOf(jsm: JetStreamManager, name: string): Promise<StreamConfig | null> {
+  try {
+    return (await jsm.streams.info(name)).config;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return null;
+    throw err;
+  }
+}
+
+/**
+ * Waits until the records stream's source has been active: until then (about 0.1 s after the stream
+ * is created, or the server restarts) writes are not copied yet, and a put removed in the meantime
+ * is dropped from the bucket before it is copied.
+ */
+async function sourcingStarted(jsm: JetStreamManager, stream: string, log: Logger): Promise<void> {
+  const deadline = Date.now() + SOURCING_START_MS;
+  for (;;) {
+    // A stream just created on a cluster answers once it has a leader.
+    const info = await jsm.streams.info(stream).catch(() => undefined);
+    if ((info?.sources?.[0]?.active ?? -1) >= 0) return;
+    if (Date.now() > deadline) {
+      log.warn({ stream }, `the records stream is not sourcing yet after ${SOURCING_START_MS} ms; going on`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const describe = (r: RecordsRetention) => ({
@@ -152,7 +206,14 @@ export class RecordsStream {
             receiverFailed = false;
             if (m.info.pending === 0 || m.seq >= last.seq) return;
           }
-          if (read === 0) return;
+          if (read === 0) {
+            // Only a server slower than the fetch, or records dropped as they were read, does this.
+            this.#log.warn(
+              { stream: this.#stream, lastRecord: last.seq },
+              'the records replay ended before the last record: none arrived in 2 s',
+            );
+            return;
+          }
         }
       } finally {
         // The server would drop it after minutes of inactivity; free it now.
