@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from '#lib';
 import { assembleAllocator, type Allocator } from './assemble.ts';
 import type { AllocatorConfig } from './config.ts';
-import { cryptoRandom } from './domain/index.ts';
+import { cryptoRandom, SLOT_PREFIX } from './domain/index.ts';
 import { ConfigMapSource, DirSource, GroupRegistry } from './groups/index.ts';
 import { ApiKeyAuthenticator, ApiKeysSource, readApiKeysFile } from './http/index.ts';
 import { createRequestIdGenerator } from './request-ids.ts';
@@ -23,6 +23,12 @@ export async function openAllocator(config: AllocatorConfig, log: Logger): Promi
   }
   if (auth.open) log.warn('NO API KEYS CONFIGURED: the API is open to anyone who can reach it');
 
+  // The records keep what the history shows: each ended request is two changes (its create and its end).
+  const records = {
+    prefix: SLOT_PREFIX,
+    maxAgeMs: config.historySeconds * 1000,
+    maxChanges: 2 * config.historyMaxEntries,
+  };
   const store: CoordinationStore = config.natsUrl
     ? await NatsStore.open({
         url: config.natsUrl,
@@ -31,9 +37,10 @@ export async function openAllocator(config: AllocatorConfig, log: Logger): Promi
         markerTtlMs: config.natsMarkerTtlMs,
         ...(config.natsCredsFile ? { credentials: await readFile(config.natsCredsFile) } : {}),
         ...(config.natsCaFile ? { caFile: config.natsCaFile } : {}),
+        records,
         log: log.child({ part: 'nats-store' }),
       })
-    : new MemoryStore();
+    : new MemoryStore({ records });
   if (store.kind === 'memory')
     log.warn('using the in-memory store: run ONE replica only (set --nats-url for more)');
 

@@ -1,5 +1,5 @@
 import { AppError } from '#lib';
-import type { SlotEntry, SlotEvent } from '../domain/slot-events.ts';
+import type { RecordedSlotChange, SlotEntry, SlotEvent } from '../domain/slot-events.ts';
 
 /**
  * The coordination store: a key-value store with per-key TTL, create-if-absent and compare-and-set
@@ -59,7 +59,7 @@ export type StoreEntry = SlotEntry;
 export type StoreEvent = SlotEvent;
 
 /** A slot key's change as the records keep it: the change and when the store recorded it (ms). */
-export type RecordedChange = Exclude<StoreEvent, { type: 'snapshot' }> & { atMs: number };
+export type RecordedChange = RecordedSlotChange;
 
 /** Which changes the store keeps as records, and for how long. */
 export interface RecordsRetention {

@@ -14,6 +14,8 @@ export interface ReplicaSet {
   readonly replicas: AllocatorProcess[];
   /** The bucket, read straight from NATS. */
   readonly kv: KV;
+  /** Starts one more replica with the same flags (stopped after the block like the others). */
+  startReplica(name: string): Promise<AllocatorProcess>;
 }
 
 /**
@@ -27,19 +29,21 @@ export function useReplicaSet(name: string, groupsYaml: string, args: string[] =
   let replicas: AllocatorProcess[] = [];
   let nc: NatsConnection | undefined;
   let kv: KV | undefined;
+  let flags: string[] = [];
+  const extra: AllocatorProcess[] = [];
+  const logDir = () => path.join(harness().workDir, 'logs');
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), `c2c-${name}-`));
     await writeFile(path.join(dir, 'groups.yaml'), groupsYaml);
-    const logDir = path.join(harness().workDir, 'logs');
-    const all = [
+    flags = [
       ...['--nats-url', harness().natsUrl, '--nats-bucket', bucket, '--groups-dir', dir],
       ...['--rate-limit-rps', '0', '--nats-marker-ttl-ms', '1000'],
       ...args,
     ];
     replicas = await Promise.all(
       Array.from({ length: count }, (_, i) =>
-        AllocatorProcess.start(`${bucket}-allocator-${i + 1}`, all, logDir),
+        AllocatorProcess.start(`${bucket}-allocator-${i + 1}`, flags, logDir()),
       ),
     );
     nc = await connectNats();
@@ -47,9 +51,11 @@ export function useReplicaSet(name: string, groupsYaml: string, args: string[] =
   });
 
   afterAll(async () => {
-    await Promise.allSettled(replicas.map((r) => r.stop()));
+    await Promise.allSettled([...replicas, ...extra].map((r) => r.stop()));
     if (nc) {
-      await (await jetstreamManager(nc)).streams.delete(`KV_${bucket}`).catch(() => undefined);
+      const jsm = await jetstreamManager(nc);
+      for (const stream of [`KV_${bucket}`, `C2C_RECORDS_${bucket}`])
+        await jsm.streams.delete(stream).catch(() => undefined);
       await nc.close();
     }
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -62,6 +68,11 @@ export function useReplicaSet(name: string, groupsYaml: string, args: string[] =
     },
     get replicas() {
       return replicas;
+    },
+    async startReplica(name: string) {
+      const replica = await AllocatorProcess.start(`${bucket}-${name}`, flags, logDir());
+      extra.push(replica);
+      return replica;
     },
     get kv() {
       if (!kv) throw new Error('useReplicaSet: the bucket is opened in beforeAll');
