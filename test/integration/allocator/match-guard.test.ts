@@ -1,24 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeGuard, guardKey } from '#allocator/domain/index';
 import type { AllocatorProcess } from './allocator-process.ts';
+import { groupYaml } from './group-yaml.ts';
 import { useReplicaSet } from './replica-set.ts';
 
 const FAILURES_PER_NUMBER = 6;
 const FAILURES_PER_REQUEST = 3;
-
-function groupYaml(name: string, numbers: string[], extra: string): string {
-  return `apiVersion: clicktocall.dev/v1alpha1
-kind: ClickToCallInGroup
-metadata:
-  name: ${name}
-spec:
-  dnisPool:
-${numbers.map((n) => `    - { number: '${n}' }`).join('\n')}
-  expirySeconds: 300
-${extra}
----
-`;
-}
 
 /** A wrong code of the same length as `code`. */
 const wrongCode = (code: string, n: number) =>
@@ -32,14 +19,16 @@ describe('failed-match limits shared by replicas on one nats-server', () => {
     groupYaml(
       'shared-codes',
       ['+18005554000', '+18005554001'],
+      300,
       '  accessCode: { generate: true, length: 4 }',
     ) +
       groupYaml(
         'unique-codes',
         ['+18005554100', '+18005554101'],
+        300,
         '  uniqueDnis: true\n  accessCode: { generate: true, length: 6 }',
       ) +
-      groupYaml('counted', ['+18005554200'], '  accessCode: { generate: true, length: 4 }'),
+      groupYaml('counted', ['+18005554200'], 300, '  accessCode: { generate: true, length: 4 }'),
     [
       ...['--match-failures-per-number', String(FAILURES_PER_NUMBER), '--match-lockout-seconds', '60'],
       ...['--match-failures-per-request', String(FAILURES_PER_REQUEST)],

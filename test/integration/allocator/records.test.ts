@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../../harness/context.ts';
 import type { AllocatorProcess, Json } from './allocator-process.ts';
+import { groupYaml, tollFreeNumbers } from './group-yaml.ts';
 import { useReplicaSet } from './replica-set.ts';
 
 const EXPIRY_SECONDS = 10;
-
-function groupYaml(name: string, size: number, base: number, extra: string): string {
-  const pool = Array.from(
-    { length: size },
-    (_, i) => `    - { number: '+1800${String(base + i).padStart(7, '0')}' }`,
-  ).join('\n');
-  return `apiVersion: clicktocall.dev/v1alpha1
-kind: ClickToCallInGroup
-metadata:
-  name: ${name}
-spec:
-  dnisPool:
-${pool}
-  expirySeconds: ${EXPIRY_SECONDS}
-${extra}
----
-`;
-}
 
 const status = async (replica: AllocatorProcess, method: string, route: string) =>
   (await fetch(`${replica.url}${route}`, { method })).status;
@@ -41,8 +24,18 @@ async function allRecords(replica: AllocatorProcess, query = ''): Promise<Json[]
 describe('call-in records across replicas', () => {
   const set = useReplicaSet(
     'records',
-    groupYaml('desk', 200, 4000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
-      groupYaml('codes', 3, 5000, '  uniqueDnis: false\n  accessCode: { generate: true, length: 6 }'),
+    groupYaml(
+      'desk',
+      tollFreeNumbers(200, 4000),
+      EXPIRY_SECONDS,
+      '  uniqueDnis: true\n  accessCode: { generate: false }',
+    ) +
+      groupYaml(
+        'codes',
+        tollFreeNumbers(3, 5000),
+        EXPIRY_SECONDS,
+        '  uniqueDnis: false\n  accessCode: { generate: true, length: 6 }',
+      ),
   );
 
   it('finds a request by id, and cancels it, through any replica right after the create', async () => {

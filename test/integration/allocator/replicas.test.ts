@@ -3,27 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { groupPrefix } from '#allocator/domain/index';
 import { eventually } from '../../harness/context.ts';
 import type { AllocatorProcess } from './allocator-process.ts';
+import { groupYaml, tollFreeNumbers } from './group-yaml.ts';
 import { useReplicaSet } from './replica-set.ts';
 
 const EXPIRY_SECONDS = 10;
-
-function groupYaml(name: string, size: number, base: number, extra: string): string {
-  const pool = Array.from(
-    { length: size },
-    (_, i) => `    - { number: '+1800${String(base + i).padStart(7, '0')}' }`,
-  ).join('\n');
-  return `apiVersion: clicktocall.dev/v1alpha1
-kind: ClickToCallInGroup
-metadata:
-  name: ${name}
-spec:
-  dnisPool:
-${pool}
-  expirySeconds: ${EXPIRY_SECONDS}
-${extra}
----
-`;
-}
 
 /**
  * Every lease of a group the KV bucket still holds. Leases stay in the store until NATS expires them
@@ -47,9 +30,24 @@ async function storedLeases(
 describe('several allocator replicas on one nats-server', () => {
   const set = useReplicaSet(
     'replicas',
-    groupYaml('unique-pool', 20, 1000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
-      groupYaml('kill-pool', 30, 2000, '  uniqueDnis: true\n  accessCode: { generate: false }') +
-      groupYaml('shared', 2, 3000, '  uniqueDnis: false\n  accessCode: { generate: true, length: 4 }'),
+    groupYaml(
+      'unique-pool',
+      tollFreeNumbers(20, 1000),
+      EXPIRY_SECONDS,
+      '  uniqueDnis: true\n  accessCode: { generate: false }',
+    ) +
+      groupYaml(
+        'kill-pool',
+        tollFreeNumbers(30, 2000),
+        EXPIRY_SECONDS,
+        '  uniqueDnis: true\n  accessCode: { generate: false }',
+      ) +
+      groupYaml(
+        'shared',
+        tollFreeNumbers(2, 3000),
+        EXPIRY_SECONDS,
+        '  uniqueDnis: false\n  accessCode: { generate: true, length: 4 }',
+      ),
   );
   // The tests below take replicas out of this list as they kill them.
   let replicas: AllocatorProcess[] = [];

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, kubectl, uniqueName, useNamespace } from '../../harness/context.ts';
+import { groupYaml } from '../allocator/group-yaml.ts';
 import { useReplicaSet } from '../allocator/replica-set.ts';
 import {
   startOperatorWithWebhook,
@@ -28,25 +29,13 @@ import {
 
 const FAILURES_PER_NUMBER = 3;
 
-const groupYaml = (name: string, numbers: string[], extra = '') => `apiVersion: clicktocall.dev/v1alpha1
-kind: ClickToCallInGroup
-metadata:
-  name: ${name}
-spec:
-  dnisPool:
-${numbers.map((n) => `    - { number: '${n}' }`).join('\n')}
-  expirySeconds: 300
-${extra}
----
-`;
-
 const ns = useNamespace('metric-names');
 const operators = useOperators();
 const allocators = useReplicaSet(
   'metric-names',
-  groupYaml('tiny', ['+18005557000'], '  uniqueDnis: true') +
-    groupYaml('guessed', ['+18005557100'], '  accessCode: { generate: true, length: 4 }') +
-    groupYaml('codes', ['+18005557200', '+18005557201'], '  accessCode: { generate: true, length: 4 }'),
+  groupYaml('tiny', ['+18005557000'], 300, '  uniqueDnis: true') +
+    groupYaml('guessed', ['+18005557100'], 300, '  accessCode: { generate: true, length: 4 }') +
+    groupYaml('codes', ['+18005557200', '+18005557201'], 300, '  accessCode: { generate: true, length: 4 }'),
   ['--match-failures-per-number', String(FAILURES_PER_NUMBER), '--match-lockout-seconds', '60'],
   1,
 );
