@@ -1,5 +1,6 @@
-import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { jetstream, PubHeaders, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '#lib';
 import {
   MIN_TTL_SECONDS,
@@ -29,15 +30,16 @@ import {
 import { openOnNats } from './open.ts';
 import { DEFAULT_TIMEOUT_MS, type NatsStoreOptions } from './options.ts';
 import { RecordsStream } from './records.ts';
-import { answeredByQuorum, StreamLeaderCheck } from './stream-health.ts';
+import { StreamLeaderCheck } from './stream-health.ts';
 import { watchKeys } from './watch.ts';
 import { WriteCoalescer } from './write-coalescer.ts';
 
 /**
  * The coordination store on NATS JetStream KV: history 1, per-message TTL (`Nats-TTL`) equal to the
  * request's expiry, create-if-absent for leases, and compare-and-set (expected last subject sequence)
- * for removal. A lost acknowledgement is resolved by reading the key back, trusted only from a stream
- * leader in touch with a quorum; what that does not settle is reported as unavailable.
+ * for removal. A lost acknowledgement is resolved by reading the key back, after (on a cluster) a
+ * barrier write that a leader with a quorum acknowledged; what that does not settle is reported as
+ * unavailable.
  */
 export class NatsStore implements CoordinationStore {
   readonly kind = 'nats' as const;
@@ -56,6 +58,10 @@ export class NatsStore implements CoordinationStore {
   readonly #status: ConnectionStatus;
   readonly #leaderCheck: StreamLeaderCheck;
   readonly #records: RecordsStream;
+  /** The stream has replicas: a read may come from a leader cut off from them. */
+  readonly #clustered: boolean;
+  /** One key of this store's own for barrier writes (outside the slot keys; gone after a second). */
+  readonly #barrierSubject: string;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsStoreOptions) {
     this.#jsm = jsm;
@@ -76,6 +82,8 @@ export class NatsStore implements CoordinationStore {
       () => this.#status.connected,
       this.#log,
     );
+    this.#clustered = (options.replicas ?? 1) > 1;
+    this.#barrierSubject = `${this.#subjectPrefix}b.${randomUUID()}`;
     this.#records = new RecordsStream(
       this.#js,
       jsm,
@@ -106,10 +114,10 @@ export class NatsStore implements CoordinationStore {
         }
         if (isTimedOut(err)) {
           // Lost acknowledgement: the write may have landed. The key says.
-          const entry = await this.get(key);
-          if (entry && sameBytes(entry.value, value) && (await this.#answeredByQuorum()))
+          const entry = await this.#readBack(key);
+          if (entry && isLivePut(entry.operation, entry.value) && sameBytes(entry.value, value))
             return entry.revision;
-          if (entry) throw keyExists(key);
+          if (entry && isLivePut(entry.operation, entry.value)) throw keyExists(key);
         }
         throw unavailable('create', err);
       }
@@ -125,8 +133,9 @@ export class NatsStore implements CoordinationStore {
       if (isWrongLastSequence(err)) throw conflict(key, revision);
       if (isTimedOut(err)) {
         // Lost acknowledgement: the write may have landed. The key says.
-        const entry = await this.get(key);
-        if (entry && sameBytes(entry.value, value) && (await this.#answeredByQuorum())) return entry.revision;
+        const read = await this.#readBack(key);
+        const entry = read && isLivePut(read.operation, read.value) ? read : null;
+        if (entry && sameBytes(entry.value, value)) return entry.revision;
         if (!entry || entry.revision !== revision) throw conflict(key, revision);
       }
       throw unavailable('replace', err);
@@ -156,13 +165,8 @@ export class NatsStore implements CoordinationStore {
     } catch (err) {
       if (isWrongLastSequence(err)) throw conflict(key, revision);
       if (isTimedOut(err)) {
-        const entry = await this.#lastMessage(key);
-        if (
-          entry &&
-          !isLivePut(entry.operation, entry.value) &&
-          sameBytes(entry.value, reason) &&
-          (await this.#answeredByQuorum())
-        )
+        const entry = await this.#readBack(key);
+        if (entry && !isLivePut(entry.operation, entry.value) && sameBytes(entry.value, reason))
           return entry.revision;
         // Another write came after the revision we removed at: the removal lost, or never landed.
         if (entry && entry.revision !== revision) throw conflict(key, revision);
@@ -241,8 +245,22 @@ export class NatsStore implements CoordinationStore {
     }
   }
 
-  #answeredByQuorum(): Promise<boolean> {
-    return answeredByQuorum(this.#jsm, this.#stream);
+  /**
+   * The key's last message after a lost acknowledgement, as a committed state. On a cluster a leader
+   * cut off from its peers still answers reads from entries it may never commit (they are dropped when
+   * it rejoins), so a barrier write goes first: its acknowledgement comes from a leader with a quorum,
+   * whose log before it is committed; the read that follows is answered by that leader. A barrier
+   * that is not acknowledged leaves the outcome unknown (unavailable).
+   */
+  async #readBack(key: string): Promise<KvMessage | null> {
+    if (this.#clustered) {
+      try {
+        await this.#acks.publish(this.#barrierSubject, BARRIER_VALUE, barrierHeaders());
+      } catch (err) {
+        throw unavailable('read back', err);
+      }
+    }
+    return this.#lastMessage(key);
   }
 
   /** The key's last message, from the stream's leader (see {@link readLastMessage}). */
@@ -254,6 +272,15 @@ export class NatsStore implements CoordinationStore {
       throw unavailable('get', err);
     }
   }
+}
+
+const BARRIER_VALUE = new Uint8Array([0x62]);
+
+/** A barrier write: no expectation, gone after the shortest TTL. */
+function barrierHeaders(): MsgHdrs {
+  const h = headers();
+  h.set(PubHeaders.MessageTTL, `${MIN_TTL_SECONDS}s`);
+  return h;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -21,25 +21,6 @@ export async function waitForStreamLeader(jsm: JetStreamManager, stream: string)
   }
 }
 
-/**
- * Whether the stream leader that answers now is in touch with a quorum of its replicas. A read
- * after an unacknowledged write proves the write only if it is: a leader cut off from its peers
- * (a partition) still answers reads, from a log whose latest entries may never be committed and
- * are dropped when it rejoins. On one server there are no peers and the answer is yes.
- */
-export async function answeredByQuorum(jsm: JetStreamManager, stream: string): Promise<boolean> {
-  try {
-    const info = await jsm.streams.info(stream);
-    const replicas = info.cluster?.replicas;
-    if (!info.cluster || !replicas) return hasLeader(info);
-    // `active`: nanoseconds since the leader last heard from the replica.
-    const inTouch = replicas.filter((r) => r.current && !r.offline && r.active < 2_000_000_000).length;
-    return typeof info.cluster.leader === 'string' && 1 + inTouch > (replicas.length + 1) / 2;
-  } catch {
-    return false;
-  }
-}
-
 /** Asks the stream every `everyMs` whether it has a leader; readiness follows the answer. */
 export class StreamLeaderCheck {
   readonly #nc: NatsConnection;
