@@ -17,6 +17,7 @@ import { ManagedProcess } from '../test/harness/managed-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
 import { freePort, waitForPort } from '../test/harness/ports.ts';
 import {
+  closedLoop,
   cpuPerUnit,
   loadAverage,
   runQueueWaitMs,
@@ -35,28 +36,6 @@ const { work, logDir } = await workDir('c2c-bench-');
 const nats = new NatsServer(path.join(work, 'nats'), logDir, { name: 'bench-nats' });
 const processes: AllocatorProcess[] = [];
 const natsPid = () => nats.process?.pid ?? -1;
-
-/** Closed loop: `concurrency` workers calling `op` as fast as they can for `ms`. */
-async function closedLoop(
-  concurrency: number,
-  ms: number,
-  op: (i: number) => Promise<boolean>,
-): Promise<{ ok: number; failed: number; perSecond: number }> {
-  const end = Date.now() + ms;
-  let ok = 0;
-  let failed = 0;
-  let n = 0;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        if (await op(n++)) ok++;
-        else failed++;
-      }
-    }),
-  );
-  return { ok, failed, perSecond: Math.round(ok / ((Date.now() - started) / 1000)) };
-}
 
 /**
  * The peak of `op`: a second of warm-up, then a measured closed loop, with the CPU each of `pids` (and

@@ -106,3 +106,25 @@ data:
 ${csv.join('\n')}
 `;
 }
+
+/** Closed loop: `concurrency` workers calling `op` as fast as they can for `ms`. */
+export async function closedLoop(
+  concurrency: number,
+  ms: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<{ ok: number; failed: number; perSecond: number }> {
+  const end = Date.now() + ms;
+  let ok = 0;
+  let failed = 0;
+  let n = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        if (await op(n++)) ok++;
+        else failed++;
+      }
+    }),
+  );
+  return { ok, failed, perSecond: Math.round(ok / ((Date.now() - started) / 1000)) };
+}
