@@ -61,10 +61,23 @@ export class AllocatorProcess {
   }
 
   async post(route: string, body: unknown): Promise<{ status: number; body: Json; headers: Headers }> {
+    return this.request('POST', route, undefined, body);
+  }
+
+  /** One call with an optional API key (`x-api-key`) and JSON body. */
+  async request(
+    method: string,
+    route: string,
+    key?: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Json; headers: Headers }> {
     const res = await fetch(`${this.url}${route}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(key ? { 'x-api-key': key } : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
   }

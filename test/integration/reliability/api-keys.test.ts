@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '#allocator/http/index';
 import { harness, uniqueName } from '../../harness/context.ts';
-import { AllocatorProcess, type Json } from '../allocator/allocator-process.ts';
+import { AllocatorProcess } from '../allocator/allocator-process.ts';
 
 const APP_KEY = `app-${uniqueName('key')}-Zq8`;
 const IVR_KEY = `ivr-${uniqueName('key')}-Xw3`;
@@ -27,17 +27,8 @@ describe('an allocator with API keys, scoped to groups, logging at trace level',
   let dir: string;
   let allocator: AllocatorProcess;
 
-  const call = async (method: string, route: string, key: string | undefined, body?: unknown) => {
-    const res = await fetch(`${allocator.url}${route}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(key ? { 'x-api-key': key } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as Json, headers: res.headers };
-  };
+  const call = (method: string, route: string, key: string | undefined, body?: unknown) =>
+    allocator.request(method, route, key, body);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'c2c-keys-'));

@@ -95,15 +95,8 @@ export async function startRecordsAllocator(options: {
     pageUrl: `${allocator.url}/ui/`,
     keys,
     async call(method, route, key, body) {
-      const res = await fetch(`${allocator.url}${route}`, {
-        method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(key ? { 'x-api-key': key } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: res.status, body: (await res.json()) as Json };
+      const { status, body: answer } = await allocator.request(method, route, key, body);
+      return { status, body: answer };
     },
     async stop() {
       await allocator.stop();
