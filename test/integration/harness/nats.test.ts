@@ -15,7 +15,9 @@ describe('the harness nats-server', () => {
 
   it('expires a key created with a per-message TTL, after which it can be created again', async () => {
     const bucket = uniqueName('ttl');
-    const kv = await new Kvm(nc).create(bucket, { history: 1, markerTTL: 1_000 });
+    // The expiry marker outlives the wait below by seconds: with a marker as short as the wait's
+    // margin, it could expire between kv.create's two steps and fail the create on a slow machine.
+    const kv = await new Kvm(nc).create(bucket, { history: 1, markerTTL: 10_000 });
     const status = await kv.status();
     expect(status.streamInfo.config.allow_msg_ttl).toBe(true);
 
