@@ -176,6 +176,7 @@ export function createMetrics(
         requests.inc({ group, operation: 'create', outcome: 'exhausted' });
         exhausted.inc({ group });
       },
+      refused: (group, reason) => requests.inc({ group, operation: 'create', outcome: reason }),
       matched: (group) => requests.inc({ group, operation: 'match', outcome: 'matched' }),
       noMatch: () => requests.inc({ group: '', operation: 'match', outcome: 'no_match' }),
       cancelled: (group) => requests.inc({ group, operation: 'cancel', outcome: 'cancelled' }),

@@ -51,9 +51,13 @@ number: string
  * Optional label for the number, at most 32 characters (e.g. Claims).
  */
 description?: string
+/**
+ * When true, automatic selection never hands this number out: a call-in request gets it only by asking for it (the number field of the create). Default false.
+ */
+reserved?: boolean
 }
 /**
- * Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number.
+ * Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number, with an optional third column `reserved` (true, false or empty).
  */
 export interface DnisPoolSource {
 configMapKeyRef: {

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"title":"ClickToCallInGroupSpec","description":"The group as administrators write it. Set dnisPool, dnisPoolFrom, or both.","type":"object","additionalProperties":false,"properties":{"groupName":{"type":"string","description":"The name call-in requests use for this group (e.g. auto_insurance): letters, digits and symbols, no spaces. Defaults to metadata.name. Cannot be changed after creation.","minLength":1,"maxLength":64,"pattern":"^[!-~]+$"},"dnisPool":{"type":"array","description":"The phone numbers (DNIS) of the group, 1 to 10,000 entries, each number at most once. For pools too big to edit by hand use dnisPoolFrom.","minItems":1,"maxItems":10000,"items":{"title":"DnisPoolEntry","type":"object","additionalProperties":false,"required":["number"],"properties":{"number":{"type":"string","description":"An E.164 phone number: an optional leading + and up to 15 digits (at most 16 characters), e.g. +18005555555.","maxLength":16,"pattern":"^\\+?[1-9][0-9]{1,14}$"},"description":{"type":"string","description":"Optional label for the number, at most 32 characters (e.g. Claims).","maxLength":32}}}},"dnisPoolFrom":{"title":"DnisPoolSource","type":"object","description":"Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number.","additionalProperties":false,"required":["configMapKeyRef"],"properties":{"configMapKeyRef":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","description":"Name of the ConfigMap.","minLength":1,"maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"key":{"type":"string","description":"Key of the CSV in the ConfigMap's data, e.g. pool.csv.","minLength":1,"maxLength":253,"pattern":"^[-._a-zA-Z0-9]+$"}}}}},"accessCode":{"title":"AccessCodeSettings","type":"object","description":"Whether each call-in request gets a numeric access code the caller keys in, and its length.","additionalProperties":false,"default":{},"properties":{"generate":{"type":"boolean","description":"Generate an access code for each call-in request. Default true.","default":true},"length":{"type":"integer","description":"Number of digits of the access code, 4 to 12. Default 6.","minimum":4,"maximum":12,"default":6}}},"expirySeconds":{"type":"integer","description":"Lifetime of a call-in request in seconds, 10 to 1800. Default 30.","minimum":10,"maximum":1800,"default":30},"uniqueDnis":{"type":"boolean","description":"When true, a number is never handed to two live call-in requests at once. Default false.","default":false}}};
+const schema11 = {"title":"ClickToCallInGroupSpec","description":"The group as administrators write it. Set dnisPool, dnisPoolFrom, or both.","type":"object","additionalProperties":false,"properties":{"groupName":{"type":"string","description":"The name call-in requests use for this group (e.g. auto_insurance): letters, digits and symbols, no spaces. Defaults to metadata.name. Cannot be changed after creation.","minLength":1,"maxLength":64,"pattern":"^[!-~]+$"},"dnisPool":{"type":"array","description":"The phone numbers (DNIS) of the group, 1 to 10,000 entries, each number at most once. For pools too big to edit by hand use dnisPoolFrom.","minItems":1,"maxItems":10000,"items":{"title":"DnisPoolEntry","type":"object","additionalProperties":false,"required":["number"],"properties":{"number":{"type":"string","description":"An E.164 phone number: an optional leading + and up to 15 digits (at most 16 characters), e.g. +18005555555.","maxLength":16,"pattern":"^\\+?[1-9][0-9]{1,14}$"},"description":{"type":"string","description":"Optional label for the number, at most 32 characters (e.g. Claims).","maxLength":32},"reserved":{"type":"boolean","description":"When true, automatic selection never hands this number out: a call-in request gets it only by asking for it (the number field of the create). Default false."}}}},"dnisPoolFrom":{"title":"DnisPoolSource","type":"object","description":"Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number, with an optional third column `reserved` (true, false or empty).","additionalProperties":false,"required":["configMapKeyRef"],"properties":{"configMapKeyRef":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","description":"Name of the ConfigMap.","minLength":1,"maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"key":{"type":"string","description":"Key of the CSV in the ConfigMap's data, e.g. pool.csv.","minLength":1,"maxLength":253,"pattern":"^[-._a-zA-Z0-9]+$"}}}}},"accessCode":{"title":"AccessCodeSettings","type":"object","description":"Whether each call-in request gets a numeric access code the caller keys in, and its length.","additionalProperties":false,"default":{},"properties":{"generate":{"type":"boolean","description":"Generate an access code for each call-in request. Default true.","default":true},"length":{"type":"integer","description":"Number of digits of the access code, 4 to 12. Default 6.","minimum":4,"maximum":12,"default":6}}},"expirySeconds":{"type":"integer","description":"Lifetime of a call-in request in seconds, 10 to 1800. Default 30.","minimum":10,"maximum":1800,"default":30},"uniqueDnis":{"type":"boolean","description":"When true, a number is never handed to two live call-in requests at once. Default false.","default":false}}};
 function func2(text) { let n = 0; for (const _ of text) n++; return n; }
 const pattern0 = new RegExp("^[!-~]+$", "u");
 const pattern1 = new RegExp("^\\+?[1-9][0-9]{1,14}$", "u");
@@ -109,7 +109,7 @@ vErrors.push(err7);
 errors++;
 }
 for(const key1 in data2){
-if(!((key1 === "number") || (key1 === "description"))){
+if(!(((key1 === "number") || (key1 === "description")) || (key1 === "reserved"))){
 const err8 = {instancePath:instancePath+"/dnisPool/" + i0,schemaPath:"#/properties/dnisPool/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err8];
@@ -180,9 +180,9 @@ vErrors.push(err13);
 errors++;
 }
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/dnisPool/" + i0,schemaPath:"#/properties/dnisPool/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data2.reserved !== undefined){
+if(typeof data2.reserved !== "boolean"){
+const err14 = {instancePath:instancePath+"/dnisPool/" + i0+"/reserved",schemaPath:"#/properties/dnisPool/items/properties/reserved/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -194,7 +194,7 @@ errors++;
 }
 }
 else {
-const err15 = {instancePath:instancePath+"/dnisPool",schemaPath:"#/properties/dnisPool/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err15 = {instancePath:instancePath+"/dnisPool/" + i0,schemaPath:"#/properties/dnisPool/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -204,11 +204,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.dnisPoolFrom !== undefined){
-let data5 = data.dnisPoolFrom;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.configMapKeyRef === undefined){
-const err16 = {instancePath:instancePath+"/dnisPoolFrom",schemaPath:"#/properties/dnisPoolFrom/required",keyword:"required",params:{missingProperty: "configMapKeyRef"},message:"must have required property '"+"configMapKeyRef"+"'"};
+}
+else {
+const err16 = {instancePath:instancePath+"/dnisPool",schemaPath:"#/properties/dnisPool/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -217,9 +215,12 @@ vErrors.push(err16);
 }
 errors++;
 }
-for(const key2 in data5){
-if(!(key2 === "configMapKeyRef")){
-const err17 = {instancePath:instancePath+"/dnisPoolFrom",schemaPath:"#/properties/dnisPoolFrom/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+if(data.dnisPoolFrom !== undefined){
+let data6 = data.dnisPoolFrom;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.configMapKeyRef === undefined){
+const err17 = {instancePath:instancePath+"/dnisPoolFrom",schemaPath:"#/properties/dnisPoolFrom/required",keyword:"required",params:{missingProperty: "configMapKeyRef"},message:"must have required property '"+"configMapKeyRef"+"'"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -228,12 +229,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data5.configMapKeyRef !== undefined){
-let data6 = data5.configMapKeyRef;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(data6.name === undefined){
-const err18 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+for(const key2 in data6){
+if(!(key2 === "configMapKeyRef")){
+const err18 = {instancePath:instancePath+"/dnisPoolFrom",schemaPath:"#/properties/dnisPoolFrom/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -242,8 +240,12 @@ vErrors.push(err18);
 }
 errors++;
 }
-if(data6.key === undefined){
-const err19 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+}
+if(data6.configMapKeyRef !== undefined){
+let data7 = data6.configMapKeyRef;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.name === undefined){
+const err19 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -252,9 +254,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key3 in data6){
-if(!((key3 === "name") || (key3 === "key"))){
-const err20 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data7.key === undefined){
+const err20 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -263,12 +264,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data6.name !== undefined){
-let data7 = data6.name;
-if(typeof data7 === "string"){
-if(func2(data7) > 253){
-const err21 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
+for(const key3 in data7){
+if(!((key3 === "name") || (key3 === "key"))){
+const err21 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -277,8 +275,12 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(func2(data7) < 1){
-const err22 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data7.name !== undefined){
+let data8 = data7.name;
+if(typeof data8 === "string"){
+if(func2(data8) > 253){
+const err22 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -287,8 +289,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!pattern2.test(data7)){
-const err23 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\""};
+if(func2(data8) < 1){
+const err23 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -297,9 +299,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern2.test(data8)){
+const err24 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"+"\""};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -309,11 +310,8 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data6.key !== undefined){
-let data8 = data6.key;
-if(typeof data8 === "string"){
-if(func2(data8) > 253){
-const err25 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
+else {
+const err25 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -322,8 +320,12 @@ vErrors.push(err25);
 }
 errors++;
 }
-if(func2(data8) < 1){
-const err26 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data7.key !== undefined){
+let data9 = data7.key;
+if(typeof data9 === "string"){
+if(func2(data9) > 253){
+const err26 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -332,8 +334,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(!pattern3.test(data8)){
-const err27 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/pattern",keyword:"pattern",params:{pattern: "^[-._a-zA-Z0-9]+$"},message:"must match pattern \""+"^[-._a-zA-Z0-9]+$"+"\""};
+if(func2(data9) < 1){
+const err27 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -342,9 +344,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern3.test(data9)){
+const err28 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/pattern",keyword:"pattern",params:{pattern: "^[-._a-zA-Z0-9]+$"},message:"must match pattern \""+"^[-._a-zA-Z0-9]+$"+"\""};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -354,9 +355,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-}
 else {
-const err29 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err29 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -368,7 +368,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/dnisPoolFrom",schemaPath:"#/properties/dnisPoolFrom/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err30 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -378,12 +378,9 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data.accessCode !== undefined){
-let data9 = data.accessCode;
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-for(const key4 in data9){
-if(!((key4 === "generate") || (key4 === "length"))){
-const err31 = {instancePath:instancePath+"/accessCode",schemaPath:"#/properties/accessCode/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+}
+else {
+const err31 = {instancePath:instancePath+"/dnisPoolFrom",schemaPath:"#/properties/dnisPoolFrom/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -393,9 +390,12 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data9.generate !== undefined){
-if(typeof data9.generate !== "boolean"){
-const err32 = {instancePath:instancePath+"/accessCode/generate",schemaPath:"#/properties/accessCode/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.accessCode !== undefined){
+let data10 = data.accessCode;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+for(const key4 in data10){
+if(!((key4 === "generate") || (key4 === "length"))){
+const err32 = {instancePath:instancePath+"/accessCode",schemaPath:"#/properties/accessCode/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -405,10 +405,9 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data9.length !== undefined){
-let data11 = data9.length;
-if(!(((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11))) && (isFinite(data11)))){
-const err33 = {instancePath:instancePath+"/accessCode/length",schemaPath:"#/properties/accessCode/properties/length/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data10.generate !== undefined){
+if(typeof data10.generate !== "boolean"){
+const err33 = {instancePath:instancePath+"/accessCode/generate",schemaPath:"#/properties/accessCode/properties/generate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -417,9 +416,11 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data11 == "number") && (isFinite(data11))){
-if(data11 > 12 || isNaN(data11)){
-const err34 = {instancePath:instancePath+"/accessCode/length",schemaPath:"#/properties/accessCode/properties/length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12"};
+}
+if(data10.length !== undefined){
+let data12 = data10.length;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err34 = {instancePath:instancePath+"/accessCode/length",schemaPath:"#/properties/accessCode/properties/length/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -428,8 +429,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data11 < 4 || isNaN(data11)){
-const err35 = {instancePath:instancePath+"/accessCode/length",schemaPath:"#/properties/accessCode/properties/length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 > 12 || isNaN(data12)){
+const err35 = {instancePath:instancePath+"/accessCode/length",schemaPath:"#/properties/accessCode/properties/length/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -438,11 +440,8 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err36 = {instancePath:instancePath+"/accessCode",schemaPath:"#/properties/accessCode/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data12 < 4 || isNaN(data12)){
+const err36 = {instancePath:instancePath+"/accessCode/length",schemaPath:"#/properties/accessCode/properties/length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -452,10 +451,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.expirySeconds !== undefined){
-let data12 = data.expirySeconds;
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-const err37 = {instancePath:instancePath+"/expirySeconds",schemaPath:"#/properties/expirySeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/accessCode",schemaPath:"#/properties/accessCode/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -464,9 +463,11 @@ vErrors.push(err37);
 }
 errors++;
 }
-if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 > 1800 || isNaN(data12)){
-const err38 = {instancePath:instancePath+"/expirySeconds",schemaPath:"#/properties/expirySeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1800},message:"must be <= 1800"};
+}
+if(data.expirySeconds !== undefined){
+let data13 = data.expirySeconds;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err38 = {instancePath:instancePath+"/expirySeconds",schemaPath:"#/properties/expirySeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -475,8 +476,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data12 < 10 || isNaN(data12)){
-const err39 = {instancePath:instancePath+"/expirySeconds",schemaPath:"#/properties/expirySeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 1800 || isNaN(data13)){
+const err39 = {instancePath:instancePath+"/expirySeconds",schemaPath:"#/properties/expirySeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1800},message:"must be <= 1800"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -485,11 +487,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-}
-if(data.uniqueDnis !== undefined){
-if(typeof data.uniqueDnis !== "boolean"){
-const err40 = {instancePath:instancePath+"/uniqueDnis",schemaPath:"#/properties/uniqueDnis/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data13 < 10 || isNaN(data13)){
+const err40 = {instancePath:instancePath+"/expirySeconds",schemaPath:"#/properties/expirySeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -500,13 +499,26 @@ errors++;
 }
 }
 }
-else {
-const err41 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.uniqueDnis !== undefined){
+if(typeof data.uniqueDnis !== "boolean"){
+const err41 = {instancePath:instancePath+"/uniqueDnis",schemaPath:"#/properties/uniqueDnis/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err41];
 }
 else {
 vErrors.push(err41);
+}
+errors++;
+}
+}
+}
+else {
+const err42 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
 }
 errors++;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDnisCsv, parseDnisCsv, splitCsvLine } from './dnis-csv.ts';
+import { formatDnisCsv, parseDnisCsv, poolEntryOf, splitCsvLine } from './dnis-csv.ts';
 
 const lines = (count: number) =>
   Array.from({ length: count }, (_, i) => `+1800${String(5_000_000 + i)},`).join('\n');
@@ -26,7 +26,18 @@ describe('parseDnisCsv', () => {
 
   it.each([
     ['a line without a comma', '+18005555554', 'CSV_COLUMNS', 'line 3 has no comma'],
-    ['three fields', '+18005555554,Claims,extra', 'CSV_COLUMNS', 'line 3 has 3 fields, expected 2'],
+    [
+      'four fields',
+      '+18005555554,Claims,true,extra',
+      'CSV_COLUMNS',
+      'line 3 has 4 fields, expected 2 or 3 (number,description,reserved)',
+    ],
+    [
+      'a reserved column that is not true, false or empty',
+      '+18005555554,Claims,extra',
+      'CSV_RESERVED',
+      'line 3: column 3 (reserved) is "extra"; it must be true, false or empty',
+    ],
     ['an unclosed quote', '+18005555554,"Claims', 'CSV_QUOTE', 'never closed'],
     [
       'text after a closing quote',
@@ -48,6 +59,44 @@ describe('parseDnisCsv', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ path: 'pool.csv:3', line: 3, rule });
     expect(errors[0]?.message).toContain(message);
+  });
+
+  it('reads the optional reserved column beside lines in the two-column format', () => {
+    const text =
+      'number,description,reserved\n+18005555554,Claims,true\n+18005555555,,TRUE\n+18005555556,Sales,false\n+18005555557,,\n+18005555558,Seed line\n';
+    expect(parseDnisCsv(text).entries).toEqual([
+      { number: '+18005555554', description: 'Claims', reserved: true, line: 2 },
+      { number: '+18005555555', reserved: true, line: 3 },
+      { number: '+18005555556', description: 'Sales', line: 4 },
+      { number: '+18005555557', line: 5 },
+      { number: '+18005555558', description: 'Seed line', line: 6 },
+    ]);
+  });
+
+  it('names the line, the column, the value and the rule of every bad reserved value', () => {
+    const { errors, entries } = parseDnisCsv(
+      '+18005555554,a,yes\n+18005555555,b,true\n+18005555556,c, 1 \n',
+      {
+        source: 'p.csv',
+      },
+    );
+    expect(errors).toEqual([
+      {
+        path: 'p.csv:1',
+        line: 1,
+        rule: 'CSV_RESERVED',
+        value: 'yes',
+        message: 'line 1: column 3 (reserved) is "yes"; it must be true, false or empty',
+      },
+      {
+        path: 'p.csv:3',
+        line: 3,
+        rule: 'CSV_RESERVED',
+        value: '1',
+        message: 'line 3: column 3 (reserved) is "1"; it must be true, false or empty',
+      },
+    ]);
+    expect(entries.map((e) => e.number)).toEqual(['+18005555555']);
   });
 
   it('accepts a 32-character description and a 16-character number', () => {
@@ -118,5 +167,21 @@ describe('formatDnisCsv', () => {
       '+18005555554,Claims\n+18005555555,"Renewals, ""gold"""\n+18005555556,\n+18005555557," padded "\n',
     );
     expect(parseDnisCsv(text).entries.map(({ line: _line, ...e }) => e)).toEqual(pool);
+  });
+
+  it('writes a reserved column only when a number is reserved, and parses back to the same pool', () => {
+    const pool = [
+      { number: '+18005555554', description: 'VIP, gold', reserved: true as const },
+      { number: '+18005555555' },
+      { number: '+18005555556', reserved: true as const },
+    ];
+    const text = formatDnisCsv(pool, { header: true });
+    expect(text).toBe(
+      'number,description,reserved\n+18005555554,"VIP, gold",true\n+18005555555,,\n+18005555556,,true\n',
+    );
+    expect(parseDnisCsv(text).entries.map(poolEntryOf)).toEqual(pool);
+    expect(formatDnisCsv([{ number: '+18005555555', reserved: false }], { header: true })).toBe(
+      'number,description\n+18005555555,\n',
+    );
   });
 });

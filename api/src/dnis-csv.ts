@@ -1,15 +1,18 @@
 /**
  * The DNIS pool as CSV: one `number,description` line per number (the description may be empty, the
- * comma stays). Tolerates a header row, a UTF-8 BOM, CRLF, blank lines, spaces around fields and
+ * comma stays), with an optional third column `reserved` (`true`, `false` or empty). Tolerates a header row, a UTF-8 BOM, CRLF, blank lines, spaces around fields and
  * double-quoted descriptions holding commas. Every issue names its line; a duplicate names both.
  */
 import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
 import { checkDnis, normalizeDnis } from './dnis-checks.ts';
+import type { DnisEntry } from './resolved-group.ts';
 
 export interface CsvEntry {
   /** Normalised `+E.164`. */
   number: string;
   description?: string;
+  /** Present (true) only when the line's `reserved` column says `true`. */
+  reserved?: true;
   /** 1-based line in the source. */
   line: number;
 }
@@ -114,7 +117,7 @@ export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvPa
       sawContent = true;
       continue;
     }
-    const [first = '', description] = fields;
+    const [first = '', description, reservedText] = fields;
     if (!sawContent) {
       sawContent = true;
       if (HEADER_NAMES.has(first.toLowerCase())) continue;
@@ -129,17 +132,28 @@ export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvPa
       });
       continue;
     }
-    if (fields.length > 2) {
+    if (fields.length > 3) {
       errors.push({
         path: at(line),
         line,
         rule: Rule.CsvColumns,
         value: raw,
-        message: `line ${line} has ${fields.length} fields, expected 2 (number,description); put a description that contains commas in double quotes`,
+        message: `line ${line} has ${fields.length} fields, expected 2 or 3 (number,description,reserved); put a description that contains commas in double quotes`,
       });
       continue;
     }
     let ok = true;
+    const reserved = reservedText === undefined ? false : parseReserved(reservedText);
+    if (reserved === undefined) {
+      errors.push({
+        path: at(line),
+        line,
+        rule: Rule.CsvReserved,
+        value: reservedText,
+        message: `line ${line}: column 3 (reserved) is ${show(reservedText)}; it must be true, false or empty`,
+      });
+      ok = false;
+    }
     const problem = checkDnis(first);
     if (problem) {
       errors.push({
@@ -175,7 +189,9 @@ export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvPa
       continue;
     }
     firstLine.set(number, { line, written: first });
-    entries.push(description ? { number, description, line } : { number, line });
+    const entry: CsvEntry = description ? { number, description, line } : { number, line };
+    if (reserved === true) entry.reserved = true;
+    entries.push(entry);
     if (entries.length === maxEntries + 1) overLimitLine = line;
   }
   if (overLimitLine !== undefined) {
@@ -190,6 +206,23 @@ export function parseDnisCsv(text: string, options: CsvParseOptions = {}): CsvPa
   return { entries, errors };
 }
 
+/** `true` / `false` in any case, or empty (not reserved); undefined for anything else. */
+function parseReserved(text: string): boolean | undefined {
+  const word = text.toLowerCase();
+  if (word === 'true') return true;
+  if (word === '' || word === 'false') return false;
+  return undefined;
+}
+
+/** A parsed line as a pool entry (without its line number). */
+export function poolEntryOf(e: CsvEntry): DnisEntry {
+  const entry: DnisEntry = e.description
+    ? { number: e.number, description: e.description }
+    : { number: e.number };
+  if (e.reserved) entry.reserved = true;
+  return entry;
+}
+
 /** True when the text has an odd number of double quotes: a quoted field is still open. */
 function hasOpenQuote(text: string): boolean {
   let quotes = 0;
@@ -201,12 +234,19 @@ function csvField(text: string): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** The canonical CSV of a pool: `number,description` lines, no header, `\n` line ends. */
+/**
+ * The canonical CSV of a pool: `number,description` lines, no header, `\n` line ends; when any number
+ * is reserved, a third column `reserved` (`true`, or empty) on every line.
+ */
 export function formatDnisCsv(
-  entries: ReadonlyArray<{ number: string; description?: string }>,
+  entries: ReadonlyArray<{ number: string; description?: string; reserved?: boolean }>,
   options: { header?: boolean } = {},
 ): string {
-  const lines = entries.map((e) => `${e.number},${csvField(e.description ?? '')}`);
-  if (options.header) lines.unshift('number,description');
+  const withReserved = entries.some((e) => e.reserved === true);
+  const lines = entries.map(
+    (e) =>
+      `${e.number},${csvField(e.description ?? '')}${withReserved ? (e.reserved === true ? ',true' : ',') : ''}`,
+  );
+  if (options.header) lines.unshift(withReserved ? 'number,description,reserved' : 'number,description');
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

@@ -28,6 +28,16 @@ describe('the group ConfigMap encoding', () => {
     expect(decodeGroupConfig(encodeGroupConfig(group))).toEqual(group);
   });
 
+  it('carries reserved numbers to the allocator in a third CSV column', () => {
+    const reserved: ResolvedGroup = {
+      ...group,
+      dnisPool: [{ number: '+18005555554', description: 'VIP', reserved: true }, { number: '+18005555555' }],
+    };
+    const data = encodeGroupConfig(reserved);
+    expect(data['pool.csv']).toBe('+18005555554,VIP,true\n+18005555555,,\n');
+    expect(decodeGroupConfig(data)).toEqual(reserved);
+  });
+
   it("fits the 10,000-number worst case in well under a ConfigMap's 1 MiB", () => {
     const worst: ResolvedGroup = {
       ...group,

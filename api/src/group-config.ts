@@ -5,7 +5,7 @@
  */
 import { AppError } from '#lib';
 import { Limits } from './issues.ts';
-import { formatDnisCsv, parseDnisCsv } from './dnis-csv.ts';
+import { formatDnisCsv, parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
 import { GroupConfigMap, type ResolvedGroup } from './resolved-group.ts';
 
 export const GroupConfigCode = { Invalid: 'GROUP_CONFIG_INVALID' } as const;
@@ -109,8 +109,6 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
     accessCode: { generate: s.accessCode.generate, length: s.accessCode.length },
     expirySeconds: s.expirySeconds,
     uniqueDnis: s.uniqueDnis,
-    dnisPool: csv.entries.map((e) =>
-      e.description ? { number: e.number, description: e.description } : { number: e.number },
-    ),
+    dnisPool: csv.entries.map(poolEntryOf),
   };
 }

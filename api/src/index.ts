@@ -15,6 +15,7 @@ export { validateGroupSpec, type ValidateOptions, type ValidationResult } from '
 export {
   parseDnisCsv,
   formatDnisCsv,
+  poolEntryOf,
   type CsvEntry,
   type CsvParseResult,
   type CsvParseOptions,

@@ -30,6 +30,7 @@ export const Rule = {
   ExpiryRange: 'EXPIRY_RANGE',
   CsvColumns: 'CSV_COLUMNS',
   CsvQuote: 'CSV_QUOTE',
+  CsvReserved: 'CSV_RESERVED',
   YamlSyntax: 'YAML_SYNTAX',
   YamlExpansion: 'YAML_EXPANSION',
   InputTooLarge: 'INPUT_TOO_LARGE',
@@ -42,6 +43,7 @@ export const Rule = {
   SmallUniquePool: 'SMALL_UNIQUE_POOL',
   CallerIdOnlyMatching: 'CALLER_ID_ONLY_MATCHING',
   DescriptionWhitespace: 'DESCRIPTION_WHITESPACE',
+  AllNumbersReserved: 'ALL_NUMBERS_RESERVED',
 } as const;
 export type RuleCode = (typeof Rule)[keyof typeof Rule];
 

@@ -104,6 +104,39 @@ describe('resolveGroup', () => {
     expect(result.errors.map((e) => e.rule)).toEqual(['EXPIRY_RANGE']);
   });
 
+  it('keeps reserved numbers, inline and from the CSV, and warns when the CSV leaves none to hand out', () => {
+    const result = resolveGroup(
+      {
+        ...fromCsv,
+        dnisPool: [
+          { number: '+18005555550', reserved: true },
+          { number: '+18005555551', reserved: false },
+        ],
+      },
+      {
+        metadataName: 'g',
+        csvPool: { text: '+18005555554,VIP,true\n+18005555555,,\n', source: 'pool/pool.csv' },
+      },
+    );
+    expect(result.group?.dnisPool).toEqual([
+      { number: '+18005555550', reserved: true },
+      { number: '+18005555551' },
+      { number: '+18005555554', description: 'VIP', reserved: true },
+      { number: '+18005555555' },
+    ]);
+    expect(result.warnings).toEqual([]);
+    const allReserved = resolveGroup(fromCsv, {
+      metadataName: 'g',
+      csvPool: { text: '+18005555554,,true\n+18005555555,,true\n', source: 'pool/pool.csv' },
+    });
+    expect(allReserved.warnings.map((w) => `${w.path} ${w.rule}`)).toEqual(['spec ALL_NUMBERS_RESERVED']);
+    const badCsv = resolveGroup(fromCsv, {
+      metadataName: 'g',
+      csvPool: { text: 'number,description,reserved\n+18005555554,,maybe\n', source: 'pool/pool.csv' },
+    });
+    expect(badCsv.errors.map((e) => `${e.path} ${e.rule}`)).toEqual(['pool/pool.csv:2 CSV_RESERVED']);
+  });
+
   it('warns once, in the same words, about a small unique pool inline or from a CSV', () => {
     const small = (result: ReturnType<typeof resolveGroup>) =>
       result.warnings.filter((w) => w.rule === 'SMALL_UNIQUE_POOL').map((w) => w.message);

@@ -1,9 +1,9 @@
 /** Spec (+ the CSV behind dnisPoolFrom) → the canonical ResolvedGroup: defaults applied, pool merged and normalised. */
 import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.ts';
 import { normalizeDnis } from './dnis-checks.ts';
-import { parseDnisCsv } from './dnis-csv.ts';
+import { parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
 import { groupNameOf } from './group-name.ts';
-import { smallUniquePool, validateGroupSpec, type ValidateOptions } from './validate.ts';
+import { poolSizeWarnings, validateGroupSpec, type ValidateOptions } from './validate.ts';
 import type { DnisEntry, ResolvedGroup } from './resolved-group.ts';
 import type { ClickToCallInGroupSpec } from '../generated/types.ts';
 
@@ -33,7 +33,9 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
     const number = normalizeDnis(entry.number);
     if (placeOf.has(number)) return; // reported by validateGroupSpec
     placeOf.set(number, `spec.dnisPool[${i}]`);
-    pool.push(entry.description ? { number, description: entry.description } : { number });
+    const resolved: DnisEntry = entry.description ? { number, description: entry.description } : { number };
+    if (entry.reserved === true) resolved.reserved = true;
+    pool.push(resolved);
   });
   const inlineCount = pool.length;
 
@@ -61,11 +63,7 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
         continue;
       }
       placeOf.set(entry.number, `${options.csvPool.source}:${entry.line}`);
-      pool.push(
-        entry.description
-          ? { number: entry.number, description: entry.description }
-          : { number: entry.number },
-      );
+      pool.push(poolEntryOf(entry));
     }
     const csvCount = csv.entries.length;
     const csvOverLimit = csv.errors.some((e) => e.rule === Rule.PoolSize);
@@ -85,8 +83,8 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
         message: `${options.csvPool.source} holds no numbers and spec.dnisPool is empty; a group needs at least 1 number`,
       });
     }
-    const smallPool = smallUniquePool(s.uniqueDnis, pool.length, 'spec');
-    if (smallPool) warnings.push(smallPool);
+    const reserved = pool.filter((e) => e.reserved === true).length;
+    warnings.push(...poolSizeWarnings(s.uniqueDnis, pool.length, reserved, 'spec'));
   }
 
   if (errors.length > 0) return { errors, warnings };

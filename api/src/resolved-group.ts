@@ -15,6 +15,8 @@ export interface DnisEntry {
   /** `+` followed by digits, normalised (e.g. `+18005555555`). */
   number: string;
   description?: string;
+  /** Present (true) only on a reserved number: automatic selection never hands it out. */
+  reserved?: true;
 }
 
 /** Labels, annotations and keys of the group ConfigMap, the contract between operator and allocator. */

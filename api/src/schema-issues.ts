@@ -10,7 +10,7 @@ import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues
 const SPEC_FIELDS = ['groupName', 'dnisPool', 'dnisPoolFrom', 'accessCode', 'expirySeconds', 'uniqueDnis'];
 const FIELDS_BY_PARENT: Record<string, string[]> = {
   spec: SPEC_FIELDS,
-  entry: ['number', 'description'],
+  entry: ['number', 'description', 'reserved'],
   'spec.dnisPoolFrom': ['configMapKeyRef'],
   'spec.dnisPoolFrom.configMapKeyRef': ['name', 'key'],
   'spec.accessCode': ['generate', 'length'],

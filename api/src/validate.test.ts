@@ -68,6 +68,41 @@ describe('validateGroupSpec rules', () => {
     ]);
   });
 
+  it('names the entry, the value and the rule of a reserved flag that is not true or false', () => {
+    const errors = errorsOf({
+      dnisPool: [
+        { number: '+18005555554', reserved: 'yes' },
+        { number: '+18005555555', reservd: true },
+      ],
+    });
+    expect(errors.map((e) => `${e.path} ${e.rule}: ${e.message}`)).toEqual([
+      'spec.dnisPool[0].reserved SCHEMA_TYPE: reserved must be true or false, but is the text "yes"',
+      'spec.dnisPool[1].reservd UNKNOWN_FIELD: "reservd" is not a field here; did you mean "reserved"? (known fields: number, description, reserved)',
+    ]);
+  });
+
+  it('says how many numbers are not reserved when a unique pool leaves few of them', () => {
+    const pool = numbers(12).map((e, i) => (i < 5 ? { ...e, reserved: true } : e));
+    expect(validateGroupSpec({ dnisPool: pool, uniqueDnis: true }).warnings).toEqual([
+      {
+        path: 'spec.dnisPool',
+        rule: 'SMALL_UNIQUE_POOL',
+        value: 7,
+        message:
+          'uniqueDnis is true with only 7 numbers not reserved (and 5 reserved): at most 7 call-in requests can be live at once without asking for a number, and further requests fail until one expires',
+      },
+    ]);
+    expect(validateGroupSpec({ dnisPool: pool.map((e) => ({ ...e, reserved: true })) }).warnings).toEqual([
+      {
+        path: 'spec.dnisPool',
+        rule: 'ALL_NUMBERS_RESERVED',
+        value: 12,
+        message:
+          'every number of the pool (12) is reserved: a call-in request that does not ask for a number always fails with POOL_EXHAUSTED; mark some numbers reserved: false',
+      },
+    ]);
+  });
+
   it('treats 18005555555 and +18005555555 as the same number', () => {
     expect(rulesOf({ dnisPool: [{ number: '18005555555' }, { number: '+18005555555' }] })).toEqual([
       'spec.dnisPool[1].number DNIS_DUPLICATE',
@@ -142,6 +177,31 @@ describe('validateGroupSpec warnings', () => {
     ],
     ['unique DNIS with 3 numbers', { dnisPool: numbers(3), uniqueDnis: true }, ['SMALL_UNIQUE_POOL']],
     ['unique DNIS with 10 numbers', { dnisPool: numbers(10), uniqueDnis: true }, []],
+    [
+      'unique DNIS with 12 numbers, 5 of them reserved',
+      { dnisPool: numbers(12).map((e, i) => (i < 5 ? { ...e, reserved: true } : e)), uniqueDnis: true },
+      ['SMALL_UNIQUE_POOL'],
+    ],
+    [
+      'unique DNIS with 10 numbers not reserved and 5 reserved',
+      { dnisPool: numbers(15).map((e, i) => (i < 5 ? { ...e, reserved: true } : e)), uniqueDnis: true },
+      [],
+    ],
+    [
+      'every number reserved',
+      { dnisPool: numbers(3).map((e) => ({ ...e, reserved: true })) },
+      ['ALL_NUMBERS_RESERVED'],
+    ],
+    [
+      'every number of a unique pool reserved (one warning, not two)',
+      { dnisPool: numbers(3).map((e) => ({ ...e, reserved: true })), uniqueDnis: true },
+      ['ALL_NUMBERS_RESERVED'],
+    ],
+    [
+      'some numbers reserved: false, the rest unmarked',
+      { dnisPool: numbers(2).map((e) => ({ ...e, reserved: false })) },
+      [],
+    ],
     [
       'a description with trailing spaces',
       { dnisPool: [{ number: '+18005555555', description: 'Claims ' }] },

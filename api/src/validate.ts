@@ -29,18 +29,46 @@ export const CLIENT_APPLY_SAFE_BYTES = 200 * 1024;
 export const SMALL_UNIQUE_POOL = 10;
 
 /**
- * The SMALL_UNIQUE_POOL warning about a group's whole pool of `poolSize` numbers, or `undefined` when
- * it does not apply.
+ * The warnings about the size of a group's whole pool of `poolSize` numbers, `reserved` of them
+ * reserved: ALL_NUMBERS_RESERVED when automatic selection has no number to hand out, and
+ * SMALL_UNIQUE_POOL when a unique pool leaves it fewer than SMALL_UNIQUE_POOL numbers.
  */
-export function smallUniquePool(uniqueDnis: unknown, poolSize: number, path: string): Issue | undefined {
-  if (uniqueDnis !== true || poolSize === 0 || poolSize >= SMALL_UNIQUE_POOL) return undefined;
-  const plural = poolSize === 1 ? '' : 's';
-  return {
-    path,
-    rule: Rule.SmallUniquePool,
-    value: poolSize,
-    message: `uniqueDnis is true with only ${poolSize} number${plural}: at most ${poolSize} call-in request${plural} can be live at once, and further requests fail until one expires`,
-  };
+export function poolSizeWarnings(
+  uniqueDnis: unknown,
+  poolSize: number,
+  reserved: number,
+  path: string,
+): Issue[] {
+  if (poolSize === 0) return [];
+  const automatic = poolSize - reserved;
+  if (automatic === 0) {
+    return [
+      {
+        path,
+        rule: Rule.AllNumbersReserved,
+        value: poolSize,
+        message: `every number of the pool (${formatCount(poolSize)}) is reserved: a call-in request that does not ask for a number always fails with POOL_EXHAUSTED; mark some numbers reserved: false`,
+      },
+    ];
+  }
+  if (uniqueDnis !== true || automatic >= SMALL_UNIQUE_POOL) return [];
+  const plural = automatic === 1 ? '' : 's';
+  const unreserved = reserved > 0 ? ` not reserved (and ${formatCount(reserved)} reserved)` : '';
+  return [
+    {
+      path,
+      rule: Rule.SmallUniquePool,
+      value: automatic,
+      message: `uniqueDnis is true with only ${automatic} number${plural}${unreserved}: at most ${automatic} call-in request${plural} can be live at once${reserved > 0 ? ' without asking for a number' : ''}, and further requests fail until one expires`,
+    },
+  ];
+}
+
+/** How many entries of a pool list say `reserved: true`. */
+export function reservedCount(pool: readonly unknown[]): number {
+  let n = 0;
+  for (const entry of pool) if (isObject(entry) && entry.reserved === true) n++;
+  return n;
 }
 
 /** A plain object (not null, not an array). */
@@ -160,8 +188,7 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
   }
   // With dnisPoolFrom the pool's size is known only once its CSV is read: resolveGroup warns then.
   if (spec.dnisPoolFrom === undefined) {
-    const smallPool = smallUniquePool(spec.uniqueDnis, pool.length, 'spec.dnisPool');
-    if (smallPool) warnings.push(smallPool);
+    warnings.push(...poolSizeWarnings(spec.uniqueDnis, pool.length, reservedCount(pool), 'spec.dnisPool'));
   }
   if (pool.length > 0) {
     const bytes = JSON.stringify(spec.dnisPool).length;

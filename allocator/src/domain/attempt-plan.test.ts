@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DnisEntry } from '#api';
 import {
@@ -6,10 +7,12 @@ import {
   needsCallerNumber,
   newRequest,
   planAttempts,
+  planNumberAttempts,
   type Attempt,
   type AttemptSettings,
 } from './attempt-plan.ts';
 import { slotKey } from './keys.ts';
+import { indexPool } from './pool-index.ts';
 import { seededRandom } from './seeded-random.ts';
 
 const pool: DnisEntry[] = [
@@ -63,6 +66,96 @@ describe('planAttempts', () => {
     expect(plan.next().value?.entry.number).toBe('+18005551000');
     busy.add('+18005551001');
     expect(numbers({ [Symbol.iterator]: () => plan })).toEqual(['+18005551002']);
+  });
+});
+
+describe('reserved numbers', () => {
+  const withReserved: DnisEntry[] = [
+    { number: '+18005551000', reserved: true },
+    { number: '+18005551001' },
+    { number: '+18005551002', description: 'VIP', reserved: true },
+    { number: '+18005551003' },
+  ];
+
+  it('are never planned for automatic selection, from any start', () => {
+    const { automatic } = indexPool(withReserved);
+    for (let start = 0; start < 4; start++) {
+      expect(numbers(planAttempts(automatic, unique, undefined, () => false, startAt(start))).sort()).toEqual(
+        ['+18005551001', '+18005551003'],
+      );
+    }
+    expect(
+      numbers(
+        planAttempts(
+          indexPool(withReserved.filter((e) => e.reserved)).automatic,
+          codes,
+          undefined,
+          () => false,
+          startAt(0),
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('leave every other number planned exactly once (any pool, any busy set, any seed)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ reserved: fc.boolean(), busy: fc.boolean() }), { maxLength: 40 }),
+        fc.integer(),
+        (flags, seed) => {
+          const pool: DnisEntry[] = flags.map((f, i) => ({
+            number: `+1800555${String(1000 + i)}`,
+            ...(f.reserved ? { reserved: true as const } : {}),
+          }));
+          const busy = new Set(pool.filter((_, i) => flags[i]?.busy).map((e) => e.number));
+          const planned = numbers(
+            planAttempts(
+              indexPool(pool).automatic,
+              unique,
+              undefined,
+              (e) => busy.has(e.number),
+              seededRandom(seed),
+            ),
+          );
+          const expected = pool.filter((e) => !e.reserved && !busy.has(e.number)).map((e) => e.number);
+          expect([...planned].sort()).toEqual([...expected].sort());
+        },
+      ),
+    );
+  });
+
+  it('are indexed by number with the rest of the pool, and counted', () => {
+    const index = indexPool(withReserved);
+    expect(index.all).toBe(withReserved);
+    expect(index.reservedCount).toBe(2);
+    expect(index.byNumber.get('+18005551002')).toBe(withReserved[2]);
+    expect(index.byNumber.get('+18005559999')).toBeUndefined();
+    expect(indexPool(pool).automatic).toBe(pool);
+  });
+});
+
+describe('planNumberAttempts: a request that asks for one number', () => {
+  const vip: DnisEntry = { number: '+18005551002', description: 'VIP', reserved: true };
+
+  it('tries that number once on a unique-DNIS group, reserved or not, whatever the view says', () => {
+    expect([...planNumberAttempts(vip, unique, undefined, startAt(0))]).toEqual([
+      { entry: vip, discriminator: { kind: 'unique' } },
+    ]);
+  });
+
+  it("tries the caller's slot once on a shared number without codes", () => {
+    expect([...planNumberAttempts(vip, callers, '+14155550123', startAt(0))]).toEqual([
+      { entry: vip, discriminator: { kind: 'caller', callerNumber: '+14155550123' } },
+    ]);
+  });
+
+  it('tries several fresh access codes on a shared number, all on that number', () => {
+    const attempts = [...planNumberAttempts(vip, codes, undefined, seededRandom(5))];
+    expect(attempts).toHaveLength(CODE_TRIES_PER_NUMBER);
+    for (const a of attempts) {
+      expect(a.entry).toBe(vip);
+      expect(a.discriminator).toEqual({ kind: 'code', accessCode: a.accessCode });
+    }
   });
 });
 

@@ -57,24 +57,38 @@ export function* planAttempts(
   isBusy: (entry: DnisEntry) => boolean,
   random: RandomSource,
 ): Generator<Attempt, void, undefined> {
+  const tried = new Set<DnisEntry>();
+  for (let entry = pickFreeNumber(pool, isBusy, random, tried); entry;) {
+    yield* planNumberAttempts(entry, settings, callerNumber, random);
+    tried.add(entry);
+    entry = pickFreeNumber(pool, isBusy, random, tried);
+  }
+}
+
+/**
+ * The writes to try for a request that asks for one number: a single create on a unique-DNIS or
+ * caller-told number, up to CODE_TRIES_PER_NUMBER fresh access codes on a shared number. Whether the
+ * number is free is the store's to say, so nothing is skipped on the view's word.
+ */
+export function* planNumberAttempts(
+  entry: DnisEntry,
+  settings: AttemptSettings,
+  callerNumber: string | undefined,
+  random: RandomSource,
+): Generator<Attempt, void, undefined> {
   const generate = settings.accessCode.generate;
   const triesPerNumber =
     !settings.uniqueDnis && generate
       ? Math.min(CODE_TRIES_PER_NUMBER, accessCodeSpace(settings.accessCode.length))
       : 1;
-  const tried = new Set<DnisEntry>();
-  for (let entry = pickFreeNumber(pool, isBusy, random, tried); entry;) {
-    for (let t = 0; t < triesPerNumber; t++) {
-      const accessCode = generate ? generateAccessCode(settings.accessCode.length, random) : undefined;
-      const discriminator: Discriminator = settings.uniqueDnis
-        ? { kind: 'unique' }
-        : accessCode !== undefined
-          ? { kind: 'code', accessCode }
-          : { kind: 'caller', callerNumber: callerNumber as string };
-      yield accessCode !== undefined ? { entry, accessCode, discriminator } : { entry, discriminator };
-    }
-    tried.add(entry);
-    entry = pickFreeNumber(pool, isBusy, random, tried);
+  for (let t = 0; t < triesPerNumber; t++) {
+    const accessCode = generate ? generateAccessCode(settings.accessCode.length, random) : undefined;
+    const discriminator: Discriminator = settings.uniqueDnis
+      ? { kind: 'unique' }
+      : accessCode !== undefined
+        ? { kind: 'code', accessCode }
+        : { kind: 'caller', callerNumber: callerNumber as string };
+    yield accessCode !== undefined ? { entry, accessCode, discriminator } : { entry, discriminator };
   }
 }
 

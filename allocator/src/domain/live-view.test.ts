@@ -33,6 +33,29 @@ function request(id: string, number: string, now: number, extra: Partial<CallInR
 const removal = (id: string, atMs: number) => encodeRecord({ outcome: 'matched', id, atMs });
 
 describe('LiveView', () => {
+  it('tells when a number, a caller on it, or the numbers a filter accepts next free up', () => {
+    const { view, now, advance } = setup();
+    view.applyCreated(request('a', '+18005550001', now(), { expiresAtMs: now() + 20_000 }), 1);
+    view.applyCreated(
+      request('b', '+18005550002', now(), {
+        uniqueDnis: false,
+        callerNumber: '+14155550123',
+        key: slotKey('g', '+18005550002', { kind: 'caller', callerNumber: '+14155550123' }),
+      }),
+      2,
+    );
+    expect(view.nextExpiryOnNumberInMs('g', '+18005550001')).toBe(20_000);
+    expect(view.nextExpiryOnNumberInMs('g', '+18005550002', '+14155550123')).toBe(30_000);
+    expect(view.nextExpiryOnNumberInMs('g', '+18005550002', '+14155550999')).toBeUndefined();
+    expect(view.nextExpiryOnNumberInMs('g', '+18005550003')).toBeUndefined();
+    expect(view.nextExpiryOnNumberInMs('other', '+18005550001')).toBeUndefined();
+    expect(view.nextExpiryInMs('g')).toBe(20_000);
+    expect(view.nextExpiryInMs('g', (n) => n !== '+18005550001')).toBe(30_000);
+    expect(view.nextExpiryInMs('g', () => false)).toBeUndefined();
+    advance(20_000);
+    expect(view.nextExpiryOnNumberInMs('g', '+18005550001')).toBeUndefined();
+  });
+
   it('skips the watch echo of a write it applied itself, before and after the request ended', () => {
     const { view, now, ended } = setup();
     const r = request('a', '+18005550001', now());

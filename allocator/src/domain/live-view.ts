@@ -213,13 +213,32 @@ export class LiveView {
     return this.#liveById.get(id)?.request.key;
   }
 
-  /** Milliseconds until the group's earliest live request expires, if it has any. */
-  nextExpiryInMs(groupName: string): number | undefined {
+  /**
+   * Milliseconds until the group's earliest live request expires, if it has any; with `counts`, only
+   * requests on the numbers it accepts (e.g. those automatic selection may hand out).
+   */
+  nextExpiryInMs(groupName: string, counts?: (number: string) => boolean): number | undefined {
     let earliest: number | undefined;
     for (const { request } of this.#liveOf(groupName)) {
+      if (counts && !counts(request.number)) continue;
       if (earliest === undefined || request.expiresAtMs < earliest) earliest = request.expiresAtMs;
     }
     return earliest === undefined ? undefined : Math.max(0, earliest - this.#options.now());
+  }
+
+  /**
+   * Milliseconds until a live request on this number of the group expires (the earliest; with
+   * `callerNumber`, that caller's), if this replica knows of one.
+   */
+  nextExpiryOnNumberInMs(groupName: string, number: string, callerNumber?: string): number | undefined {
+    const now = this.#options.now();
+    let earliest: number | undefined;
+    for (const { request } of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
+      if (request.expiresAtMs <= now) continue;
+      if (callerNumber !== undefined && request.callerNumber !== callerNumber) continue;
+      if (earliest === undefined || request.expiresAtMs < earliest) earliest = request.expiresAtMs;
+    }
+    return earliest === undefined ? undefined : earliest - now;
   }
 
   historyOf(id: string): HistoryRecord | undefined {

@@ -1,9 +1,12 @@
 import type { DnisEntry, ResolvedGroup } from '#api';
+import { indexPool, type PoolIndex } from '../domain/index.ts';
 
 export interface RegisteredGroup {
   settings: ResolvedGroup;
   /** The pool, in order; allocation starts at a random index. */
   pool: readonly DnisEntry[];
+  /** The pool as allocation reads it (the numbers automatic selection may use, numbers by value). */
+  index: PoolIndex;
   /** Where it came from, e.g. `configmap:contact-centre/auto-insurance-click-to-call-in` or `file:examples/a.yaml`. */
   origin: string;
   /** Set while the group's source is invalid and this, its last valid version, is served on. */
@@ -95,6 +98,7 @@ export class GroupRegistry {
       next.set(settings.groupName, {
         settings: same ? previous.settings : settings,
         pool: same ? previous.pool : settings.dnisPool,
+        index: same ? previous.index : indexPool(settings.dnisPool),
         origin,
         ...(problem ? { problem } : {}),
       });

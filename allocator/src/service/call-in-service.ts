@@ -13,8 +13,11 @@ import {
   numberPrefix,
   outcomeName,
   planAttempts,
+  planNumberAttempts,
   removalOf,
   selectRecords,
+  slotKey,
+  type Attempt,
   type CallInRequest,
   type GuardLock,
   type GuardState,
@@ -55,6 +58,8 @@ export interface CallInServiceDeps {
 export interface CallInObserver {
   created(groupName: string, attempts: number): void;
   exhausted(groupName: string): void;
+  /** A create was refused for a reason of its own (not an exhausted pool). */
+  refused(groupName: string, reason: CreateRefusal): void;
   matched(groupName: string): void;
   noMatch(): void;
   /** A failed guess was counted; whether it locked the number or the request it identified. */
@@ -64,7 +69,12 @@ export interface CallInObserver {
   cancelled(groupName: string): void;
 }
 
+/** Why a create was refused, as the metrics name it. */
+export type CreateRefusal = 'number_unavailable';
+
 export interface CreateInput {
+  /** The number asked for (`+E.164`): this one or an error, reserved or not. */
+  number?: string;
   callerNumber?: string;
   callbackServiceId?: string;
   userData?: Record<string, unknown>;
@@ -122,35 +132,18 @@ export class CallInService {
         { details: { field: 'callerNumber' } },
       );
     }
+    if (input.number !== undefined) return this.#createOn(group, input.number, input);
     const view = this.#d.view;
+    const { index } = group;
     const isBusy = busyRule(view, groupName, settings, callerNumber);
-    let attempts = 0;
-    for (const attempt of planAttempts(group.pool, settings, callerNumber, isBusy, this.#d.random)) {
-      attempts++;
-      const request = newRequest({
-        nowMs: this.#d.now(),
-        id: this.#d.newId(),
-        groupName,
-        settings,
-        attempt,
-        callerNumber,
-        callbackServiceId: input.callbackServiceId,
-      });
-      // The stored record carries userData; the view and the answer do not need it.
-      const value = encodeRecord(
-        input.userData !== undefined ? { ...request, userData: input.userData } : request,
-      );
-      try {
-        const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
-        view.applyCreated(request, revision);
-        this.#d.observer?.created(groupName, attempts);
-        return request;
-      } catch (err) {
-        if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
-      }
-    }
+    const plan = planAttempts(index.automatic, settings, callerNumber, isBusy, this.#d.random);
+    const created = await this.#firstAccepted(group, plan, input);
+    if (created) return created;
     this.#d.observer?.exhausted(groupName);
-    const nextMs = view.nextExpiryInMs(groupName);
+    // A reserved number freeing up does not help automatic selection.
+    const automatic =
+      index.reservedCount > 0 ? (n: string) => index.byNumber.get(n)?.reserved !== true : undefined;
+    const nextMs = view.nextExpiryInMs(groupName, automatic);
     throw new AllocatorError(
       AllocatorCode.PoolExhausted,
       `every number of group ${JSON.stringify(groupName)} is in use; try again when a request expires`,
@@ -161,6 +154,104 @@ export class CallInService {
         },
       },
     );
+  }
+
+  /**
+   * A request on the number asked for, reserved or not: NUMBER_NOT_IN_POOL when the group has no
+   * such number, NUMBER_UNAVAILABLE (with when it frees, if known) when the store refuses its slot.
+   */
+  async #createOn(group: RegisteredGroup, number: string, input: CreateInput): Promise<CallInRequest> {
+    const { settings } = group;
+    const groupName = settings.groupName;
+    const entry = group.index.byNumber.get(number);
+    if (!entry) {
+      throw new AllocatorError(
+        AllocatorCode.NumberNotInPool,
+        `number ${number} is not in the pool of group ${JSON.stringify(groupName)}`,
+        { details: { groupName, number, field: 'number' } },
+      );
+    }
+    const plan = planNumberAttempts(entry, settings, input.callerNumber, this.#d.random);
+    let last: Attempt | undefined;
+    const created = await this.#firstAccepted(group, plan, input, (a) => (last = a));
+    if (created) return created;
+    this.#d.observer?.refused(groupName, 'number_unavailable');
+    const nextMs = await this.#freesInMs(group, number, input.callerNumber, last);
+    throw new AllocatorError(
+      AllocatorCode.NumberUnavailable,
+      `number ${number} of group ${JSON.stringify(groupName)} is in use${settings.uniqueDnis ? '' : ' for this request'}; try again when its request ends`,
+      {
+        details: {
+          groupName,
+          number,
+          ...(nextMs !== undefined ? { retryAfterSeconds: Math.max(1, Math.ceil(nextMs / 1000)) } : {}),
+        },
+      },
+    );
+  }
+
+  /**
+   * The create of the first attempt the store accepts (the request, in the view too), or undefined
+   * when it refused them all. `tried` is told of each attempt before its write.
+   */
+  async #firstAccepted(
+    group: RegisteredGroup,
+    plan: Iterable<Attempt>,
+    input: CreateInput,
+    tried?: (attempt: Attempt) => void,
+  ): Promise<CallInRequest | undefined> {
+    const { settings } = group;
+    const groupName = settings.groupName;
+    let attempts = 0;
+    for (const attempt of plan) {
+      attempts++;
+      tried?.(attempt);
+      const request = newRequest({
+        nowMs: this.#d.now(),
+        id: this.#d.newId(),
+        groupName,
+        settings,
+        attempt,
+        callerNumber: input.callerNumber,
+        callbackServiceId: input.callbackServiceId,
+      });
+      // The stored record carries userData; the view and the answer do not need it.
+      const value = encodeRecord(
+        input.userData !== undefined ? { ...request, userData: input.userData } : request,
+      );
+      try {
+        const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
+        this.#d.view.applyCreated(request, revision);
+        this.#d.observer?.created(groupName, attempts);
+        return request;
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Milliseconds until the number's slot may be free: from the view, or else (it has not yet seen the
+   * request that holds it) from that request in the store. Undefined when neither knows.
+   */
+  async #freesInMs(
+    group: RegisteredGroup,
+    number: string,
+    callerNumber: string | undefined,
+    last: Attempt | undefined,
+  ): Promise<number | undefined> {
+    const { settings } = group;
+    const byCaller = !settings.uniqueDnis && !settings.accessCode.generate ? callerNumber : undefined;
+    const known = this.#d.view.nextExpiryOnNumberInMs(settings.groupName, number, byCaller);
+    if (known !== undefined || !last) return known;
+    try {
+      const entry = await this.#d.store.get(slotKey(settings.groupName, number, last.discriminator));
+      const holder = entry && decodeRequest(entry.value);
+      return holder ? Math.max(0, holder.expiresAtMs - this.#d.now()) : undefined;
+    } catch {
+      return undefined; // only the hint is lost
+    }
   }
 
   /**

@@ -422,6 +422,25 @@ describe('c2c export', () => {
     });
   });
 
+  it('round-trips reserved numbers: CSV → import → export gives the same CSV, inline and as a ConfigMap', async () => {
+    const csv =
+      'number,description,reserved\n+18005555554,VIP,true\n+18005555555,Sales,\n+18005555556,,true\n';
+    const source = await file('reserved.csv', csv.replace(',Sales,\n', ',Sales,false\n'));
+    for (const layout of ['--inline', '--configmap']) {
+      const out = path.join(dir, `reserved${layout}.yaml`);
+      expect((await run('import', source, '--group', 'vip', layout, '-o', out)).code).toBe(0);
+      if (layout === '--inline') {
+        const [group] = loadAll(await readFile(out, 'utf8')) as Array<{ spec: Record<string, unknown> }>;
+        expect(group?.spec.dnisPool).toEqual([
+          { number: '+18005555554', description: 'VIP', reserved: true },
+          { number: '+18005555555', description: 'Sales' },
+          { number: '+18005555556', reserved: true },
+        ]);
+      }
+      expect(await run('export', out, '--header')).toMatchObject({ code: 0, stdout: csv });
+    }
+  });
+
   it('exports a pool held in a ConfigMap in the same file', async () => {
     const result = await run('export', path.join(dir, 'big.yaml'));
     expect(result.code).toBe(0);

@@ -6,6 +6,7 @@ import {
   GROUP_API,
   formatDnisCsv,
   parseDnisCsv,
+  poolEntryOf,
   resolveGroup,
   type ClickToCallInGroupSpec,
   type CsvEntry,
@@ -30,7 +31,8 @@ export const importHelp = `Usage: c2c import <pool.csv> --group <name> [options]
 
 Reads a DNIS pool CSV (one "number,description" line per number; the description may be empty
 but the comma stays; a header row, a UTF-8 BOM, CRLF, blank lines and quoted descriptions are
-fine) and writes a ClickToCallInGroup. Every rule is checked first; when anything is wrong,
+fine; an optional third column "reserved" holds true, false or nothing: a reserved number is
+handed out only to a request that asks for it) and writes a ClickToCallInGroup. Every rule is checked first; when anything is wrong,
 each problem is printed with its line and nothing is written.
 
 Small pools are written inline (spec.dnisPool). Pools too big for client-side kubectl apply
@@ -55,12 +57,13 @@ Options:
 export const exportHelp = `Usage: c2c export <group.yaml> [--group <name>] [--header] [-o <file>]
 
 Writes the DNIS pool of a ClickToCallInGroup as CSV ("number,description" lines, numbers in
-+E.164 form). A pool held in a ConfigMap (spec.dnisPoolFrom) is included when that ConfigMap is in
++E.164 form; when any number is reserved, a third column "reserved" with true or nothing on
+every line, so that c2c import reads the same pool back). A pool held in a ConfigMap (spec.dnisPoolFrom) is included when that ConfigMap is in
 the same file.
 
 Options:
   --group <name>   pick the group by groupName or metadata.name when the file holds several
-  --header         start with a "number,description" header row
+  --header         start with a header row ("number,description", and ",reserved" when written)
   -o, --out <file> write to this file instead of standard output
   -h, --help       show this help
 `;
@@ -91,9 +94,7 @@ export function kubeNameFor(groupName: string): string {
 }
 
 function toPool(entries: CsvEntry[]): DnisEntry[] {
-  return entries.map((e) =>
-    e.description ? { number: e.number, description: e.description } : { number: e.number },
-  );
+  return entries.map(poolEntryOf);
 }
 
 const yamlOptions = { lineWidth: -1, noRefs: true } as const;

@@ -72,7 +72,9 @@ export function isGroupWrite(request: AdmissionRequest): boolean {
 
 /** What each rule means, in words that quote nothing from the CSV. */
 const CSV_RULE_TEXT: Partial<Record<string, string>> = {
-  [Rule.CsvColumns]: 'write "number,description" (the description may be empty, the comma is required)',
+  [Rule.CsvColumns]:
+    'write "number,description" or "number,description,reserved" (the description may be empty, the comma is required)',
+  [Rule.CsvReserved]: 'the reserved column (3) holds something other than true, false or nothing',
   [Rule.CsvQuote]: 'a double quote is not closed or is followed by more text',
   [Rule.DnisFormat]: `the number is not in E.164 form (digits with an optional leading +, at most ${Limits.numberMaxChars} characters)`,
   [Rule.DnisCountryCode]: 'the number does not start with a country calling code in use',

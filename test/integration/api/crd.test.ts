@@ -52,6 +52,15 @@ describe('the ClickToCallInGroup CRD', () => {
     ['a 32-character description', { dnisPool: [{ number: '+18005555555', description: 'd'.repeat(32) }] }],
     ['a number without +', { dnisPool: [{ number: '18005555555' }] }],
     [
+      'reserved numbers',
+      {
+        dnisPool: [
+          { number: '+18005555555', reserved: true },
+          { number: '+18005555556', reserved: false },
+        ],
+      },
+    ],
+    [
       'only dnisPoolFrom',
       { dnisPool: undefined, dnisPoolFrom: { configMapKeyRef: { name: 'pool', key: 'pool.csv' } } },
     ],
@@ -91,6 +100,11 @@ describe('the ClickToCallInGroup CRD', () => {
       /spec\.dnisPool\[0\]\.description.*(Too long|at most 32)/,
     ],
     ['an empty pool', { dnisPool: [] }, /spec\.dnisPool.*should have at least 1 items/],
+    [
+      'a reserved flag that is not true or false',
+      { dnisPool: [{ number: '+18005555555', reserved: 'yes' }] },
+      /spec\.dnisPool\[0\]\.reserved.*boolean/,
+    ],
     ['no pool at all', { dnisPool: undefined }, /a group needs at least 1 number/],
     ['a group name with spaces', { groupName: 'auto insurance' }, /spec\.groupName.*should match/],
     [

@@ -92,6 +92,29 @@ describe('the validating webhook', () => {
     expect(result.stderr).toMatch(/Warning: .*uniqueDnis/);
   });
 
+  it('warns when every number is reserved, and names the line of a bad reserved column in the CSV', async () => {
+    const reserved = await apply(
+      group('all-reserved', { dnisPool: [{ number: '+18005555558', reserved: true }] }),
+    );
+    expect(reserved.code, reserved.stderr).toBe(0);
+    expect(reserved.stderr).toMatch(/Warning: .*every number of the pool \(1\) is reserved/);
+    const csv = await kubectl([
+      'create',
+      'configmap',
+      'csv-reserved',
+      '-n',
+      ns.name,
+      '--from-literal=pool.csv=number,description,reserved\n+18005550200,Desk,true\n+18005550201,,perhaps\n',
+    ]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const result = await apply(
+      group('csv-reserved', { dnisPoolFrom: { configMapKeyRef: { name: 'csv-reserved', key: 'pool.csv' } } }),
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('csv-reserved/pool.csv:3: line 3: the reserved column (3)');
+    expect(result.stderr).not.toContain('perhaps');
+  });
+
   it('checks the CSV behind dnisPoolFrom when it can read it', async () => {
     const csv = await kubectl([
       'create',

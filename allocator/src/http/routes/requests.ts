@@ -27,7 +27,12 @@ export interface RequestsRoutesOptions {
 export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (app, { service, groups }) => {
   app.post<{
     Params: { groupName: string };
-    Body: { callerNumber?: string; userData?: Record<string, unknown>; callbackServiceId?: string };
+    Body: {
+      number?: string;
+      callerNumber?: string;
+      userData?: Record<string, unknown>;
+      callbackServiceId?: string;
+    };
   }>(
     '/v1/groups/:groupName/requests',
     {
@@ -51,7 +56,9 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         req.body?.callerNumber === undefined
           ? undefined
           : parsePhoneNumber('callerNumber', req.body.callerNumber);
+      const number = req.body?.number === undefined ? undefined : parsePhoneNumber('number', req.body.number);
       const created = await service.create(groupName, {
+        ...(number !== undefined ? { number } : {}),
         ...(callerNumber !== undefined ? { callerNumber } : {}),
         ...(req.body?.userData !== undefined ? { userData: req.body.userData } : {}),
         ...(req.body?.callbackServiceId !== undefined
@@ -182,6 +189,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         .map((g) => ({
           groupName: g.settings.groupName,
           uniqueDnis: g.settings.uniqueDnis,
+          reservedNumbers: g.index.reservedCount,
           generateAccessCode: g.settings.accessCode.generate,
           accessCodeLength: g.settings.accessCode.length,
           expirySeconds: g.settings.expirySeconds,

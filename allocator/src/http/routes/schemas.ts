@@ -55,7 +55,16 @@ export const requestView = {
 
 export const createBody = {
   type: 'object',
-  properties: { callerNumber: phone, userData, callbackServiceId },
+  properties: {
+    number: {
+      ...phone,
+      description:
+        'Ask for this number of the pool (E.164), reserved or not: it is handed out if free, else NUMBER_UNAVAILABLE (or NUMBER_NOT_IN_POOL)',
+    },
+    callerNumber: phone,
+    userData,
+    callbackServiceId,
+  },
   additionalProperties: false,
 } as const;
 
@@ -166,6 +175,10 @@ export const groupList = {
         properties: {
           groupName: { type: 'string' },
           uniqueDnis: { type: 'boolean' },
+          reservedNumbers: {
+            type: 'integer',
+            description: 'Numbers of the pool handed out only to requests that ask for them',
+          },
           generateAccessCode: { type: 'boolean' },
           accessCodeLength: { type: 'integer' },
           expirySeconds: { type: 'integer' },
