@@ -8,6 +8,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { numberLocality } from '#api';
+import { indexPool } from '#allocator/domain/index';
 import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
 import { NatsServer } from '../test/harness/nats-server.ts';
 import { loadAverage, machine, round, workDir, writeResults } from './support.ts';
@@ -29,6 +31,8 @@ interface Scenario {
   what: string;
   /** Pool lines: number, and whether it is reserved. */
   pool: Array<{ number: string; reserved: boolean }>;
+  /** Extra spec lines. */
+  spec?: string;
   /** The create bodies, in order; `undefined` for an automatic create. */
   bodies: () => Array<Record<string, unknown>>;
 }
@@ -42,6 +46,21 @@ const plain = pool(1_000_000, () => false);
 const half = pool(2_000_000, (i) => i % 2 === 0);
 const most = pool(3_000_000, (i) => i % 20 !== 0);
 const asked = pool(4_000_000, () => true);
+/** Ten US area codes, POOL / 10 numbers in each; callers spread evenly over them. */
+const AREAS = ['201', '206', '212', '213', '305', '312', '415', '512', '617', '702'];
+const areaPool = (base: number) =>
+  Array.from({ length: POOL }, (_, i) => ({
+    number: `+1${AREAS[i % AREAS.length]}${String(base + Math.floor(i / AREAS.length)).padStart(7, '0')}`,
+    reserved: false,
+  }));
+const callers = (count: number, areas = AREAS) =>
+  Array.from({ length: count }, (_, i) => ({
+    callerNumber: `+1${areas[i % areas.length]}${String(8_000_000 + i).padStart(7, '0')}`,
+  }));
+const preferPool = areaPool(2_000_000);
+const requirePool = areaPool(3_000_000);
+const skewedPreferPool = areaPool(4_000_000);
+const skewedRequirePool = areaPool(5_000_000);
 const scenarios: Scenario[] = [
   {
     group: 'plain',
@@ -57,6 +76,34 @@ const scenarios: Scenario[] = [
     pool: asked,
     bodies: () => asked.slice(0, Math.floor(POOL * FILL)).map((e) => ({ number: e.number })),
   },
+  {
+    group: 'prefer-area',
+    what: 'local presence, prefer area: callers from the 10 areas of the pool',
+    pool: preferPool,
+    spec: '  localPresence: { match: prefer, level: area }\n',
+    bodies: () => callers(Math.floor(POOL * FILL)),
+  },
+  {
+    group: 'require-area',
+    what: 'local presence, require area: callers from the 10 areas of the pool',
+    pool: requirePool,
+    spec: '  localPresence: { match: require, level: area }\n',
+    bodies: () => callers(Math.floor(POOL * FILL)),
+  },
+  {
+    group: 'prefer-skewed',
+    what: 'local presence, prefer area: every caller from one area (a tenth of the pool)',
+    pool: skewedPreferPool,
+    spec: '  localPresence: { match: prefer, level: area }\n',
+    bodies: () => callers(Math.floor(POOL * FILL), ['415']),
+  },
+  {
+    group: 'require-skewed',
+    what: 'local presence, require area: callers from one area, 1.5 × its numbers',
+    pool: skewedRequirePool,
+    spec: '  localPresence: { match: require, level: area }\n',
+    bodies: () => callers(Math.floor((POOL / AREAS.length) * 1.5), ['415']),
+  },
 ];
 
 function groupYaml(s: Scenario): string {
@@ -69,7 +116,7 @@ ${s.pool.map((e) => `    - { number: '${e.number}'${e.reserved ? ', reserved: tr
   accessCode: { generate: false }
   uniqueDnis: true
   expirySeconds: 1800
----
+${s.spec ?? ''}---
 `;
 }
 
@@ -83,6 +130,7 @@ async function metric(replica: AllocatorProcess, series: string): Promise<number
 async function send(replicas: AllocatorProcess[], group: string, bodies: Array<Record<string, unknown>>) {
   let next = 0;
   const statuses: number[] = [];
+  const levels: Record<string, number> = {};
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -93,11 +141,13 @@ async function send(replicas: AllocatorProcess[], group: string, bodies: Array<R
           bodies[i],
         );
         statuses.push(r.status);
+        const level = r.body?.localPresence;
+        if (typeof level === 'string') levels[level] = (levels[level] ?? 0) + 1;
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { statuses, perSecond: Math.round(bodies.length / seconds) };
+  return { statuses, levels, perSecond: Math.round(bodies.length / seconds) };
 }
 
 interface Row {
@@ -107,6 +157,8 @@ interface Row {
   refused: number;
   attemptsPerAllocation: number;
   perSecond: number;
+  /** Local presence: how many answers said each level. */
+  levels?: Record<string, number>;
 }
 
 /** 30 requests at once for one free number, spread over the replicas: how many win, and the writes. */
@@ -151,7 +203,7 @@ try {
     );
     try {
       for (const s of scenarios) {
-        const { statuses, perSecond } = await send(replicas, s.group, s.bodies());
+        const { statuses, levels, perSecond } = await send(replicas, s.group, s.bodies());
         let attempts = 0;
         let created = 0;
         for (const r of replicas) {
@@ -168,6 +220,7 @@ try {
           refused: statuses.filter((x) => x !== 201).length,
           attemptsPerAllocation: round(attempts / Math.max(1, created)),
           perSecond,
+          ...(Object.keys(levels).length > 0 ? { levels } : {}),
         };
         rows.push(row);
         console.log(JSON.stringify(row));
@@ -183,6 +236,26 @@ try {
   await nats.stop();
 }
 
+// In-process: what local presence costs a replica besides the writes.
+const localityCost = (() => {
+  const distinct = Array.from(
+    { length: 10_000 },
+    (_, i) => `+1${AREAS[i % AREAS.length]}${String(5_000_000 + i)}`,
+  );
+  let t = performance.now();
+  for (const n of distinct) numberLocality(n);
+  const callerMicros = round(((performance.now() - t) * 1000) / distinct.length, 1);
+  t = performance.now();
+  for (const n of distinct) numberLocality(n);
+  const cachedMicros = round(((performance.now() - t) * 1000) / distinct.length, 2);
+  const pool10k = Array.from({ length: 10_000 }, (_, i) => ({
+    number: `+1${AREAS[i % AREAS.length]}${String(6_000_000 + i)}`,
+  }));
+  t = performance.now();
+  indexPool(pool10k, { match: 'prefer', level: 'area' });
+  return { callerMicros, cachedMicros, load10kMs: round(performance.now() - t, 0) };
+})();
+
 const report = {
   machine: machine(loadAtStart),
   poolSize: POOL,
@@ -190,7 +263,14 @@ const report = {
   concurrency: CONCURRENCY,
   rows,
   races,
+  localityCost,
 };
+const levelsText = (levels: Record<string, number> | undefined) =>
+  levels
+    ? Object.entries(levels)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
+    : '';
 const md = `# Pool policies: what they cost
 
 ${new Date().toISOString().slice(0, 10)}, ${report.machine.cpus} CPUs (${report.machine.cpuModel}), Node ${report.machine.node}, load average at start ${loadAtStart.join(' / ')}.
@@ -199,15 +279,19 @@ ${FILL * 100} % of what the scenario may hand out, ${CONCURRENCY} requests in fl
 Attempts are KV create writes per allocation (\`c2c_allocator_allocation_attempts_total\` ÷ creates).
 The runs last under a second each, so creates/s is indicative only (\`npm run bench:allocator\` measures throughput).
 
-| scenario | replicas | allocations | refused | attempts per allocation | creates/s |
-| --- | ---: | ---: | ---: | ---: | ---: |
-${rows.map((r) => `| ${r.scenario} | ${r.replicas} | ${r.allocations} | ${r.refused} | ${r.attemptsPerAllocation} | ${r.perSecond.toLocaleString('en-US')} |`).join('\n')}
+| scenario | replicas | allocations | refused | attempts per allocation | creates/s | local presence answers |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+${rows.map((r) => `| ${r.scenario} | ${r.replicas} | ${r.allocations} | ${r.refused} | ${r.attemptsPerAllocation} | ${r.perSecond.toLocaleString('en-US')} | ${levelsText(r.levels)} |`).join('\n')}
 
 30 requests at once for one free number, spread over the replicas, ${races[0]?.rounds ?? 0} rounds (each on another number):
 
 | replicas | requests | 201 | NUMBER_UNAVAILABLE | attempts per allocation |
 | ---: | ---: | ---: | ---: | ---: |
 ${races.map((r) => `| ${r.replicas} | ${r.rounds * 30} | ${r.won} | ${r.refused} | ${r.attemptsPerAllocation} |`).join('\n')}
+
+Local presence in one process (no store): placing a caller number not seen before costs
+${localityCost.callerMicros} µs (libphonenumber-js parse and format), one seen before ${localityCost.cachedMicros} µs (a map
+lookup); indexing a 10,000-number pool by area and country when the group loads takes ${localityCost.load10kMs} ms.
 `;
 await writeResults('pool-policies', report, md);
 console.log(md);

@@ -41,6 +41,7 @@ expirySeconds?: number
  * When true, a number is never handed to two live call-in requests at once. Default false.
  */
 uniqueDnis?: boolean
+localPresence?: LocalPresenceSettings
 }
 export interface DnisPoolEntry {
 /**
@@ -83,6 +84,19 @@ generate?: boolean
  * Number of digits of the access code, 4 to 12. Default 6.
  */
 length?: number
+}
+/**
+ * Hand a caller a number near them, judged from the request's caller number: in the caller's country and, at level area, with the caller's area (national destination) code where the numbering plan has one. Off when left out.
+ */
+export interface LocalPresenceSettings {
+/**
+ * prefer: the closest free number, else any number; require: only a number at the level, else the request fails with NO_LOCAL_NUMBER (and a request without a caller number with CALLER_NUMBER_REQUIRED).
+ */
+match: ("prefer" | "require")
+/**
+ * area: the caller's area code, then (with prefer) the caller's country; country: the caller's country. Default area.
+ */
+level?: ("area" | "country")
 }
 /**
  * What the operator observed and did, in the shape kstatus reads.

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"title":"ClickToCallInGroupSpec","description":"The group as administrators write it. Set dnisPool, dnisPoolFrom, or both.","type":"object","additionalProperties":false,"properties":{"groupName":{"type":"string","description":"The name call-in requests use for this group (e.g. auto_insurance): letters, digits and symbols, no spaces. Defaults to metadata.name. Cannot be changed after creation.","minLength":1,"maxLength":64,"pattern":"^[!-~]+$"},"dnisPool":{"type":"array","description":"The phone numbers (DNIS) of the group, 1 to 10,000 entries, each number at most once. For pools too big to edit by hand use dnisPoolFrom.","minItems":1,"maxItems":10000,"items":{"title":"DnisPoolEntry","type":"object","additionalProperties":false,"required":["number"],"properties":{"number":{"type":"string","description":"An E.164 phone number: an optional leading + and up to 15 digits (at most 16 characters), e.g. +18005555555.","maxLength":16,"pattern":"^\\+?[1-9][0-9]{1,14}$"},"description":{"type":"string","description":"Optional label for the number, at most 32 characters (e.g. Claims).","maxLength":32},"reserved":{"type":"boolean","description":"When true, automatic selection never hands this number out: a call-in request gets it only by asking for it (the number field of the create). Default false."}}}},"dnisPoolFrom":{"title":"DnisPoolSource","type":"object","description":"Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number, with an optional third column `reserved` (true, false or empty).","additionalProperties":false,"required":["configMapKeyRef"],"properties":{"configMapKeyRef":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","description":"Name of the ConfigMap.","minLength":1,"maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"key":{"type":"string","description":"Key of the CSV in the ConfigMap's data, e.g. pool.csv.","minLength":1,"maxLength":253,"pattern":"^[-._a-zA-Z0-9]+$"}}}}},"accessCode":{"title":"AccessCodeSettings","type":"object","description":"Whether each call-in request gets a numeric access code the caller keys in, and its length.","additionalProperties":false,"default":{},"properties":{"generate":{"type":"boolean","description":"Generate an access code for each call-in request. Default true.","default":true},"length":{"type":"integer","description":"Number of digits of the access code, 4 to 12. Default 6.","minimum":4,"maximum":12,"default":6}}},"expirySeconds":{"type":"integer","description":"Lifetime of a call-in request in seconds, 10 to 1800. Default 30.","minimum":10,"maximum":1800,"default":30},"uniqueDnis":{"type":"boolean","description":"When true, a number is never handed to two live call-in requests at once. Default false.","default":false}}};
+const schema11 = {"title":"ClickToCallInGroupSpec","description":"The group as administrators write it. Set dnisPool, dnisPoolFrom, or both.","type":"object","additionalProperties":false,"properties":{"groupName":{"type":"string","description":"The name call-in requests use for this group (e.g. auto_insurance): letters, digits and symbols, no spaces. Defaults to metadata.name. Cannot be changed after creation.","minLength":1,"maxLength":64,"pattern":"^[!-~]+$"},"dnisPool":{"type":"array","description":"The phone numbers (DNIS) of the group, 1 to 10,000 entries, each number at most once. For pools too big to edit by hand use dnisPoolFrom.","minItems":1,"maxItems":10000,"items":{"title":"DnisPoolEntry","type":"object","additionalProperties":false,"required":["number"],"properties":{"number":{"type":"string","description":"An E.164 phone number: an optional leading + and up to 15 digits (at most 16 characters), e.g. +18005555555.","maxLength":16,"pattern":"^\\+?[1-9][0-9]{1,14}$"},"description":{"type":"string","description":"Optional label for the number, at most 32 characters (e.g. Claims).","maxLength":32},"reserved":{"type":"boolean","description":"When true, automatic selection never hands this number out: a call-in request gets it only by asking for it (the number field of the create). Default false."}}}},"dnisPoolFrom":{"title":"DnisPoolSource","type":"object","description":"Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number, with an optional third column `reserved` (true, false or empty).","additionalProperties":false,"required":["configMapKeyRef"],"properties":{"configMapKeyRef":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","description":"Name of the ConfigMap.","minLength":1,"maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"key":{"type":"string","description":"Key of the CSV in the ConfigMap's data, e.g. pool.csv.","minLength":1,"maxLength":253,"pattern":"^[-._a-zA-Z0-9]+$"}}}}},"accessCode":{"title":"AccessCodeSettings","type":"object","description":"Whether each call-in request gets a numeric access code the caller keys in, and its length.","additionalProperties":false,"default":{},"properties":{"generate":{"type":"boolean","description":"Generate an access code for each call-in request. Default true.","default":true},"length":{"type":"integer","description":"Number of digits of the access code, 4 to 12. Default 6.","minimum":4,"maximum":12,"default":6}}},"expirySeconds":{"type":"integer","description":"Lifetime of a call-in request in seconds, 10 to 1800. Default 30.","minimum":10,"maximum":1800,"default":30},"uniqueDnis":{"type":"boolean","description":"When true, a number is never handed to two live call-in requests at once. Default false.","default":false},"localPresence":{"title":"LocalPresenceSettings","type":"object","description":"Hand a caller a number near them, judged from the request's caller number: in the caller's country and, at level area, with the caller's area (national destination) code where the numbering plan has one. Off when left out.","additionalProperties":false,"required":["match"],"properties":{"match":{"type":"string","description":"prefer: the closest free number, else any number; require: only a number at the level, else the request fails with NO_LOCAL_NUMBER (and a request without a caller number with CALLER_NUMBER_REQUIRED).","enum":["prefer","require"]},"level":{"type":"string","description":"area: the caller's area code, then (with prefer) the caller's country; country: the caller's country. Default area.","enum":["area","country"],"default":"area"}}}}};
 function func2(text) { let n = 0; for (const _ of text) n++; return n; }
 const pattern0 = new RegExp("^[!-~]+$", "u");
 const pattern1 = new RegExp("^\\+?[1-9][0-9]{1,14}$", "u");
@@ -15,7 +15,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((((key0 === "groupName") || (key0 === "dnisPool")) || (key0 === "dnisPoolFrom")) || (key0 === "accessCode")) || (key0 === "expirySeconds")) || (key0 === "uniqueDnis"))){
+if(!(((((((key0 === "groupName") || (key0 === "dnisPool")) || (key0 === "dnisPoolFrom")) || (key0 === "accessCode")) || (key0 === "expirySeconds")) || (key0 === "uniqueDnis")) || (key0 === "localPresence"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -511,14 +511,97 @@ vErrors.push(err41);
 errors++;
 }
 }
-}
-else {
-const err42 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.localPresence !== undefined){
+let data15 = data.localPresence;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(data15.match === undefined){
+const err42 = {instancePath:instancePath+"/localPresence",schemaPath:"#/properties/localPresence/required",keyword:"required",params:{missingProperty: "match"},message:"must have required property '"+"match"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
 else {
 vErrors.push(err42);
+}
+errors++;
+}
+for(const key5 in data15){
+if(!((key5 === "match") || (key5 === "level"))){
+const err43 = {instancePath:instancePath+"/localPresence",schemaPath:"#/properties/localPresence/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data15.match !== undefined){
+let data16 = data15.match;
+if(typeof data16 !== "string"){
+const err44 = {instancePath:instancePath+"/localPresence/match",schemaPath:"#/properties/localPresence/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+if(!((data16 === "prefer") || (data16 === "require"))){
+const err45 = {instancePath:instancePath+"/localPresence/match",schemaPath:"#/properties/localPresence/properties/match/enum",keyword:"enum",params:{allowedValues: schema11.properties.localPresence.properties.match.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data15.level !== undefined){
+let data17 = data15.level;
+if(typeof data17 !== "string"){
+const err46 = {instancePath:instancePath+"/localPresence/level",schemaPath:"#/properties/localPresence/properties/level/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+if(!((data17 === "area") || (data17 === "country"))){
+const err47 = {instancePath:instancePath+"/localPresence/level",schemaPath:"#/properties/localPresence/properties/level/enum",keyword:"enum",params:{allowedValues: schema11.properties.localPresence.properties.level.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/localPresence",schemaPath:"#/properties/localPresence/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+else {
+const err49 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
 }
 errors++;
 }

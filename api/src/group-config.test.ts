@@ -28,6 +28,23 @@ describe('the group ConfigMap encoding', () => {
     expect(decodeGroupConfig(encodeGroupConfig(group))).toEqual(group);
   });
 
+  it('carries localPresence in group.json only when it is on', () => {
+    const near: ResolvedGroup = { ...group, localPresence: { match: 'require', level: 'country' } };
+    const data = encodeGroupConfig(near);
+    expect(JSON.parse(data['group.json'] ?? '').localPresence).toEqual({
+      match: 'require',
+      level: 'country',
+    });
+    expect(decodeGroupConfig(data)).toEqual(near);
+    expect(JSON.parse(encodeGroupConfig(group)['group.json'] ?? '')).not.toHaveProperty('localPresence');
+    const settings = JSON.parse(data['group.json'] ?? '');
+    const bad = {
+      ...data,
+      'group.json': JSON.stringify({ ...settings, localPresence: { match: 'always', level: 'area' } }),
+    };
+    expect(() => decodeGroupConfig(bad)).toThrow(/localPresence must be/);
+  });
+
   it('carries reserved numbers to the allocator in a third CSV column', () => {
     const reserved: ResolvedGroup = {
       ...group,

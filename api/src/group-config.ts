@@ -6,7 +6,7 @@
 import { AppError } from '#lib';
 import { Limits } from './issues.ts';
 import { formatDnisCsv, parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
-import { GroupConfigMap, type ResolvedGroup } from './resolved-group.ts';
+import { GroupConfigMap, type LocalPresence, type ResolvedGroup } from './resolved-group.ts';
 
 export const GroupConfigCode = { Invalid: 'GROUP_CONFIG_INVALID' } as const;
 export type GroupConfigCode = (typeof GroupConfigCode)[keyof typeof GroupConfigCode];
@@ -18,6 +18,8 @@ interface GroupSettings {
   accessCode: { generate: boolean; length: number };
   expirySeconds: number;
   uniqueDnis: boolean;
+  /** Written only when on. */
+  localPresence?: LocalPresence;
   poolSize: number;
 }
 
@@ -27,6 +29,9 @@ export function encodeGroupConfig(group: ResolvedGroup): Record<string, string> 
     accessCode: { generate: group.accessCode.generate, length: group.accessCode.length },
     expirySeconds: group.expirySeconds,
     uniqueDnis: group.uniqueDnis,
+    ...(group.localPresence
+      ? { localPresence: { match: group.localPresence.match, level: group.localPresence.level } }
+      : {}),
     poolSize: group.dnisPool.length,
   };
   return {
@@ -87,6 +92,18 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
   }
   if (typeof s.uniqueDnis !== 'boolean')
     throw invalid(`${GroupConfigMap.settingsKey}: uniqueDnis must be true or false`);
+  const localPresence = s.localPresence;
+  if (
+    localPresence !== undefined &&
+    (typeof localPresence !== 'object' ||
+      localPresence === null ||
+      !['prefer', 'require'].includes(localPresence.match) ||
+      !['area', 'country'].includes(localPresence.level))
+  ) {
+    throw invalid(
+      `${GroupConfigMap.settingsKey}: localPresence must be { match: prefer or require, level: area or country }`,
+    );
+  }
   const csv = parseDnisCsv(poolText, { source: GroupConfigMap.poolKey });
   const [first] = csv.errors;
   if (first) {
@@ -109,6 +126,7 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
     accessCode: { generate: s.accessCode.generate, length: s.accessCode.length },
     expirySeconds: s.expirySeconds,
     uniqueDnis: s.uniqueDnis,
+    ...(localPresence ? { localPresence: { match: localPresence.match, level: localPresence.level } } : {}),
     dnisPool: csv.entries.map(poolEntryOf),
   };
 }

@@ -6,6 +6,7 @@ export type {
   DnisPoolEntry,
   DnisPoolSource,
   AccessCodeSettings,
+  LocalPresenceSettings,
   GroupCondition,
 } from '../generated/types.ts';
 export { type Issue, type RuleCode, Rule, Limits, Defaults, describeIssues, issueText } from './issues.ts';
@@ -21,6 +22,7 @@ export {
   type CsvParseOptions,
 } from './dnis-csv.ts';
 export { normalizeDnis, checkDnis, E164_PATTERN } from './dnis-checks.ts';
+export { numberLocality, areaCodeOf, type NumberLocality } from './number-locality.ts';
 export { resolveGroup, type ResolveOptions, type ResolveResult } from './resolve.ts';
 export { encodeGroupConfig, decodeGroupConfig, GroupConfigError, GroupConfigCode } from './group-config.ts';
 export {
@@ -28,6 +30,7 @@ export {
   GROUP_CONFIG_SELECTOR,
   type ResolvedGroup,
   type DnisEntry,
+  type LocalPresence,
 } from './resolved-group.ts';
 
 export const GROUP_API = {

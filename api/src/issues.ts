@@ -28,6 +28,7 @@ export const Rule = {
   DescriptionLength: 'DNIS_DESCRIPTION_LENGTH',
   AccessCodeLength: 'ACCESS_CODE_LENGTH',
   ExpiryRange: 'EXPIRY_RANGE',
+  LocalPresence: 'LOCAL_PRESENCE',
   CsvColumns: 'CSV_COLUMNS',
   CsvQuote: 'CSV_QUOTE',
   CsvReserved: 'CSV_RESERVED',
@@ -44,6 +45,7 @@ export const Rule = {
   CallerIdOnlyMatching: 'CALLER_ID_ONLY_MATCHING',
   DescriptionWhitespace: 'DESCRIPTION_WHITESPACE',
   AllNumbersReserved: 'ALL_NUMBERS_RESERVED',
+  LocalPresenceOneCountry: 'LOCAL_PRESENCE_ONE_COUNTRY',
 } as const;
 export type RuleCode = (typeof Rule)[keyof typeof Rule];
 
@@ -65,6 +67,7 @@ export const Defaults = {
   accessCodeLength: 6,
   expirySeconds: 30,
   uniqueDnis: false,
+  localPresenceLevel: 'area',
 } as const;
 
 /** Renders a value for a message: strings quoted, long values cut. */

@@ -137,6 +137,27 @@ describe('resolveGroup', () => {
     expect(badCsv.errors.map((e) => `${e.path} ${e.rule}`)).toEqual(['pool/pool.csv:2 CSV_RESERVED']);
   });
 
+  it('resolves localPresence with its default level, and warns about a one-country CSV pool when required', () => {
+    const csvPool = { text: '+14155550100,\n+12125550100,\n', source: 'pool/pool.csv' };
+    const prefer = resolveGroup(
+      { ...fromCsv, localPresence: { match: 'prefer' } },
+      { metadataName: 'g', csvPool },
+    );
+    expect(prefer.group?.localPresence).toEqual({ match: 'prefer', level: 'area' });
+    expect(prefer.warnings).toEqual([]);
+    const require = resolveGroup(
+      { ...fromCsv, localPresence: { match: 'require', level: 'country' } },
+      { metadataName: 'g', csvPool },
+    );
+    expect(require.group?.localPresence).toEqual({ match: 'require', level: 'country' });
+    expect(require.warnings.map((w) => `${w.path} ${w.rule} ${String(w.value)}`)).toEqual([
+      'spec.localPresence.match LOCAL_PRESENCE_ONE_COUNTRY US',
+    ]);
+    expect(
+      resolveGroup({ dnisPool: [{ number: '+14155550100' }] }, { metadataName: 'g' }).group,
+    ).not.toHaveProperty('localPresence');
+  });
+
   it('warns once, in the same words, about a small unique pool inline or from a CSV', () => {
     const small = (result: ReturnType<typeof resolveGroup>) =>
       result.warnings.filter((w) => w.rule === 'SMALL_UNIQUE_POOL').map((w) => w.message);

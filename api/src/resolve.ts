@@ -3,7 +3,12 @@ import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.
 import { normalizeDnis } from './dnis-checks.ts';
 import { parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
 import { groupNameOf } from './group-name.ts';
-import { poolSizeWarnings, validateGroupSpec, type ValidateOptions } from './validate.ts';
+import {
+  localPresenceWarnings,
+  poolSizeWarnings,
+  validateGroupSpec,
+  type ValidateOptions,
+} from './validate.ts';
 import type { DnisEntry, ResolvedGroup } from './resolved-group.ts';
 import type { ClickToCallInGroupSpec } from '../generated/types.ts';
 
@@ -85,6 +90,7 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
     }
     const reserved = pool.filter((e) => e.reserved === true).length;
     warnings.push(...poolSizeWarnings(s.uniqueDnis, pool.length, reserved, 'spec'));
+    warnings.push(...localPresenceWarnings(s.localPresence, pool));
   }
 
   if (errors.length > 0) return { errors, warnings };
@@ -97,6 +103,14 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
       },
       expirySeconds: s.expirySeconds ?? Defaults.expirySeconds,
       uniqueDnis: s.uniqueDnis ?? Defaults.uniqueDnis,
+      ...(s.localPresence !== undefined
+        ? {
+            localPresence: {
+              match: s.localPresence.match,
+              level: s.localPresence.level ?? Defaults.localPresenceLevel,
+            },
+          }
+        : {}),
       dnisPool: pool,
     },
     errors,

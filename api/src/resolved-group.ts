@@ -8,7 +8,15 @@ export interface ResolvedGroup {
   accessCode: { generate: boolean; length: number };
   expirySeconds: number;
   uniqueDnis: boolean;
+  /** Absent when off: no number is picked by where the caller is. */
+  localPresence?: LocalPresence;
   dnisPool: DnisEntry[];
+}
+
+/** How strictly a caller is handed a number near them, and how near (see docs/allocator.md). */
+export interface LocalPresence {
+  match: 'prefer' | 'require';
+  level: 'area' | 'country';
 }
 
 export interface DnisEntry {

@@ -7,13 +7,22 @@ import type { ErrorObject } from 'ajv';
 import { checkDnisFormat } from './dnis-checks.ts';
 import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
 
-const SPEC_FIELDS = ['groupName', 'dnisPool', 'dnisPoolFrom', 'accessCode', 'expirySeconds', 'uniqueDnis'];
+const SPEC_FIELDS = [
+  'groupName',
+  'dnisPool',
+  'dnisPoolFrom',
+  'accessCode',
+  'expirySeconds',
+  'uniqueDnis',
+  'localPresence',
+];
 const FIELDS_BY_PARENT: Record<string, string[]> = {
   spec: SPEC_FIELDS,
   entry: ['number', 'description', 'reserved'],
   'spec.dnisPoolFrom': ['configMapKeyRef'],
   'spec.dnisPoolFrom.configMapKeyRef': ['name', 'key'],
   'spec.accessCode': ['generate', 'length'],
+  'spec.localPresence': ['match', 'level'],
 };
 
 /** `/dnisPool/41/number` → `spec.dnisPool[41].number`. */
@@ -172,6 +181,15 @@ function schemaIssue(err: ErrorObject, spec: unknown): Issue {
       rule: Rule.GroupNameFormat,
       value,
       message: `groupName ${show(value)} is not allowed: use 1 to ${Limits.groupNameMaxChars} letters, digits or symbols, without spaces`,
+    };
+  }
+  if (path === 'spec.localPresence.match' || path === 'spec.localPresence.level') {
+    const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues ?? [];
+    return {
+      path,
+      rule: Rule.LocalPresence,
+      value,
+      message: `localPresence.${field} is ${show(value)}; it must be ${allowed.map(String).join(' or ')}`,
     };
   }
   if (path.startsWith('spec.dnisPoolFrom')) {

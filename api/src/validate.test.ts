@@ -81,6 +81,52 @@ describe('validateGroupSpec rules', () => {
     ]);
   });
 
+  it('names the field, the value and the allowed values of a bad localPresence', () => {
+    const issues = (localPresence: unknown) =>
+      errorsOf({ ...base, localPresence }).map((e) => `${e.path} ${e.rule}: ${e.message}`);
+    expect(issues({ match: 'always', level: 'city' })).toEqual([
+      'spec.localPresence.match LOCAL_PRESENCE: localPresence.match is "always"; it must be prefer or require',
+      'spec.localPresence.level LOCAL_PRESENCE: localPresence.level is "city"; it must be area or country',
+    ]);
+    expect(issues({ level: 'area' })).toEqual([
+      'spec.localPresence.match SCHEMA_REQUIRED: match is required but missing',
+    ]);
+    expect(issues({ match: 'prefer', levle: 'area' })).toEqual([
+      'spec.localPresence.levle UNKNOWN_FIELD: "levle" is not a field here; did you mean "level"? (known fields: match, level)',
+    ]);
+    expect(issues('prefer')).toEqual([
+      'spec.localPresence SCHEMA_TYPE: localPresence must be a mapping of fields, but is the text "prefer"',
+    ]);
+    expect(issues({ match: 'require' })).toEqual([]);
+    expect(rulesOf({ ...base, localPrescence: { match: 'prefer' } })).toEqual([
+      'spec.localPrescence UNKNOWN_FIELD',
+    ]);
+  });
+
+  it('warns when a required local presence has numbers in one country only, naming it', () => {
+    const us = [{ number: '+14155550100' }, { number: '+12125550100' }];
+    const warnings = (spec: Record<string, unknown>) =>
+      validateGroupSpec(spec).warnings.filter((w) => w.rule === 'LOCAL_PRESENCE_ONE_COUNTRY');
+    expect(warnings({ dnisPool: us, localPresence: { match: 'require' } })).toEqual([
+      {
+        path: 'spec.localPresence.match',
+        rule: 'LOCAL_PRESENCE_ONE_COUNTRY',
+        value: 'US',
+        message:
+          "localPresence.match is require, and every number of the pool that is not reserved is in US: callers from any other country always get NO_LOCAL_NUMBER; use match: prefer, or add numbers in the callers' countries",
+      },
+    ]);
+    const withGb = [...us, { number: '+442079460100' }];
+    expect(warnings({ dnisPool: withGb, localPresence: { match: 'require', level: 'country' } })).toEqual([]);
+    expect(warnings({ dnisPool: us, localPresence: { match: 'prefer' } })).toEqual([]);
+    // A reserved number is never handed out automatically, so it does not count.
+    const gbReserved = [...us, { number: '+442079460100', reserved: true }];
+    expect(warnings({ dnisPool: gbReserved, localPresence: { match: 'require' } })).toHaveLength(1);
+    expect(
+      warnings({ dnisPool: [{ number: '+8001234567' }], localPresence: { match: 'require' } })[0]?.message,
+    ).toContain('only non-geographic numbers');
+  });
+
   it('says how many numbers are not reserved when a unique pool leaves few of them', () => {
     const pool = numbers(12).map((e, i) => (i < 5 ? { ...e, reserved: true } : e));
     expect(validateGroupSpec({ dnisPool: pool, uniqueDnis: true }).warnings).toEqual([

@@ -8,6 +8,7 @@ import { checkDnis, normalizeDnis } from './dnis-checks.ts';
 import { Rule, formatCount, show, type Issue } from './issues.ts';
 import { describeType, schemaIssues } from './schema-issues.ts';
 import { groupNameOf } from './group-name.ts';
+import { numberLocality } from './number-locality.ts';
 
 export interface ValidateOptions {
   /** Names of the other groups (for uniqueness); this group's own name must not be in it. */
@@ -60,6 +61,33 @@ export function poolSizeWarnings(
       rule: Rule.SmallUniquePool,
       value: automatic,
       message: `uniqueDnis is true with only ${automatic} number${plural}${unreserved}: at most ${automatic} call-in request${plural} can be live at once${reserved > 0 ? ' without asking for a number' : ''}, and further requests fail until one expires`,
+    },
+  ];
+}
+
+/**
+ * LOCAL_PRESENCE_ONE_COUNTRY: local presence is required, and the numbers automatic selection may
+ * hand out lie in at most one country, so callers from anywhere else always get NO_LOCAL_NUMBER.
+ */
+export function localPresenceWarnings(localPresence: unknown, pool: readonly unknown[]): Issue[] {
+  if (!isObject(localPresence) || localPresence.match !== 'require') return [];
+  const countries = new Set<string>();
+  for (const entry of pool) {
+    if (!isObject(entry) || typeof entry.number !== 'string' || entry.reserved === true) continue;
+    const country = numberLocality(normalizeDnis(entry.number))?.country;
+    if (country !== undefined) countries.add(country);
+    if (countries.size > 1) return [];
+  }
+  const [only] = countries;
+  return [
+    {
+      path: 'spec.localPresence.match',
+      rule: Rule.LocalPresenceOneCountry,
+      value: only ?? null,
+      message:
+        only === undefined
+          ? 'localPresence.match is require, but no number of the pool that is not reserved is in a country (only non-geographic numbers): every request fails with NO_LOCAL_NUMBER'
+          : `localPresence.match is require, and every number of the pool that is not reserved is in ${only}: callers from any other country always get NO_LOCAL_NUMBER; use match: prefer, or add numbers in the callers' countries`,
     },
   ];
 }
@@ -189,6 +217,7 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
   // With dnisPoolFrom the pool's size is known only once its CSV is read: resolveGroup warns then.
   if (spec.dnisPoolFrom === undefined) {
     warnings.push(...poolSizeWarnings(spec.uniqueDnis, pool.length, reservedCount(pool), 'spec.dnisPool'));
+    warnings.push(...localPresenceWarnings(spec.localPresence, pool));
   }
   if (pool.length > 0) {
     const bytes = JSON.stringify(spec.dnisPool).length;

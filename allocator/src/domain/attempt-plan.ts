@@ -3,6 +3,7 @@ import { accessCodeSpace, generateAccessCode } from './access-code.ts';
 import type { CallInRequest } from './call-in-request.ts';
 import { slotKey, type Discriminator } from './keys.ts';
 import type { LiveView } from './live-view.ts';
+import type { LocalPresenceMatch, Tier } from './local-presence.ts';
 import { pickFreeNumber } from './pick-number.ts';
 import type { RandomSource } from './random.ts';
 
@@ -62,6 +63,31 @@ export function* planAttempts(
     yield* planNumberAttempts(entry, settings, callerNumber, random);
     tried.add(entry);
     entry = pickFreeNumber(pool, isBusy, random, tried);
+  }
+}
+
+/** An attempt of a tiered plan, with how near its number is to the caller. */
+export type TieredAttempt = Attempt & { localPresence: LocalPresenceMatch };
+
+/**
+ * The writes to try, tier after tier (nearest to the caller first, see local-presence.ts), each tier
+ * planned as `planAttempts` plans a pool; a number tried in one tier is not tried again in the next.
+ */
+export function* planTieredAttempts(
+  tiers: readonly Tier[],
+  settings: AttemptSettings,
+  callerNumber: string | undefined,
+  isBusy: (entry: DnisEntry) => boolean,
+  random: RandomSource,
+): Generator<TieredAttempt, void, undefined> {
+  const tried = new Set<DnisEntry>();
+  for (const { level, pool } of tiers) {
+    for (let entry = pickFreeNumber(pool, isBusy, random, tried); entry;) {
+      for (const attempt of planNumberAttempts(entry, settings, callerNumber, random))
+        yield { ...attempt, localPresence: level };
+      tried.add(entry);
+      entry = pickFreeNumber(pool, isBusy, random, tried);
+    }
   }
 }
 

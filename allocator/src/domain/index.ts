@@ -8,6 +8,7 @@ export * from './match-guard.ts';
 export * from './live-view.ts';
 export * from './attempt-plan.ts';
 export * from './pool-index.ts';
+export * from './local-presence.ts';
 export * from './match-candidates.ts';
 export * from './records-query.ts';
 export * from './slot-events.ts';

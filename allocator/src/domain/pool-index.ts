@@ -1,4 +1,5 @@
-import type { DnisEntry } from '#api';
+import type { DnisEntry, LocalPresence } from '#api';
+import { indexLocalities, type LocalityIndex } from './local-presence.ts';
 
 /** A group's pool as allocation reads it, built once when the group is loaded. */
 export interface PoolIndex {
@@ -10,19 +11,23 @@ export interface PoolIndex {
   readonly byNumber: ReadonlyMap<string, DnisEntry>;
   /** How many numbers are reserved. */
   readonly reservedCount: number;
+  /** Where the numbers are, when the group hands callers a number near them. */
+  readonly locality?: LocalityIndex;
 }
 
-export function indexPool(pool: readonly DnisEntry[]): PoolIndex {
+export function indexPool(pool: readonly DnisEntry[], localPresence?: LocalPresence): PoolIndex {
   const byNumber = new Map<string, DnisEntry>();
   const automatic: DnisEntry[] = [];
   for (const entry of pool) {
     byNumber.set(entry.number, entry);
     if (entry.reserved !== true) automatic.push(entry);
   }
+  const selectable = automatic.length === pool.length ? pool : automatic;
   return {
     all: pool,
-    automatic: automatic.length === pool.length ? pool : automatic,
+    automatic: selectable,
     byNumber,
     reservedCount: pool.length - automatic.length,
+    ...(localPresence ? { locality: indexLocalities(pool, selectable, localPresence) } : {}),
   };
 }

@@ -98,7 +98,7 @@ export class GroupRegistry {
       next.set(settings.groupName, {
         settings: same ? previous.settings : settings,
         pool: same ? previous.pool : settings.dnisPool,
-        index: same ? previous.index : indexPool(settings.dnisPool),
+        index: same ? previous.index : indexPool(settings.dnisPool, settings.localPresence),
         origin,
         ...(problem ? { problem } : {}),
       });

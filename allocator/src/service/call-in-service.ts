@@ -14,11 +14,18 @@ import {
   outcomeName,
   planAttempts,
   planNumberAttempts,
+  planTieredAttempts,
+  localTiers,
+  matchLevel,
   removalOf,
   selectRecords,
   slotKey,
   type Attempt,
   type CallInRequest,
+  type LocalPresenceMatch,
+  type TieredAttempt,
+  type Tier,
+  type LocalityIndex,
   type GuardLock,
   type GuardState,
   type HistoryRecord,
@@ -31,6 +38,7 @@ import {
   type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
+import { areaCodeOf, numberLocality, type NumberLocality } from '#api';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
@@ -70,7 +78,13 @@ export interface CallInObserver {
 }
 
 /** Why a create was refused, as the metrics name it. */
-export type CreateRefusal = 'number_unavailable';
+export type CreateRefusal = 'number_unavailable' | 'no_local_number';
+
+/** A created request, and how near its number is to the caller when the group has local presence. */
+export interface CreatedRequest {
+  request: CallInRequest;
+  localPresence?: LocalPresenceMatch;
+}
 
 export interface CreateInput {
   /** The number asked for (`+E.164`): this one or an error, reserved or not. */
@@ -120,7 +134,7 @@ export class CallInService {
     this.#d = deps;
   }
 
-  async create(groupName: string, input: CreateInput): Promise<CallInRequest> {
+  async create(groupName: string, input: CreateInput): Promise<CreatedRequest> {
     const group = this.#d.groups.get(groupName);
     if (!group) throw unknownGroup(groupName);
     const { settings } = group;
@@ -133,18 +147,60 @@ export class CallInService {
       );
     }
     if (input.number !== undefined) return this.#createOn(group, input.number, input);
-    const view = this.#d.view;
-    const { index } = group;
-    const isBusy = busyRule(view, groupName, settings, callerNumber);
-    const plan = planAttempts(index.automatic, settings, callerNumber, isBusy, this.#d.random);
-    const created = await this.#firstAccepted(group, plan, input);
+    if (group.index.locality?.settings.match === 'require' && callerNumber === undefined) {
+      throw new AllocatorError(
+        AllocatorCode.CallerNumberRequired,
+        `group ${JSON.stringify(groupName)} requires a number near the caller (localPresence), so a request needs callerNumber to say where the caller is`,
+        { details: { field: 'callerNumber' } },
+      );
+    }
+    const created = group.index.locality
+      ? await this.#createNear(group, group.index.locality, input)
+      : await this.#createAny(group, input);
     if (created) return created;
+    throw this.#exhausted(group);
+  }
+
+  /** Automatic selection over every number that is not reserved, from a random start. */
+  async #createAny(group: RegisteredGroup, input: CreateInput): Promise<CreatedRequest | undefined> {
+    const { settings, index } = group;
+    const isBusy = busyRule(this.#d.view, settings.groupName, settings, input.callerNumber);
+    const plan = planAttempts(index.automatic, settings, input.callerNumber, isBusy, this.#d.random);
+    const request = await this.#firstAccepted(group, plan, input);
+    return request && { request };
+  }
+
+  /**
+   * Automatic selection nearest the caller first (local presence); NO_LOCAL_NUMBER when it is
+   * required and no number at its level is free.
+   */
+  async #createNear(
+    group: RegisteredGroup,
+    locality: LocalityIndex,
+    input: CreateInput,
+  ): Promise<CreatedRequest | undefined> {
+    const { settings, index } = group;
+    const caller = input.callerNumber !== undefined ? numberLocality(input.callerNumber) : undefined;
+    const tiers = localTiers(locality, index.automatic, caller);
+    const isBusy = busyRule(this.#d.view, settings.groupName, settings, input.callerNumber);
+    const plan = planTieredAttempts(tiers, settings, input.callerNumber, isBusy, this.#d.random);
+    let last: TieredAttempt | undefined;
+    const request = await this.#firstAccepted(group, plan, input, (a) => (last = a));
+    if (request) return { request, localPresence: last?.localPresence ?? 'none' };
+    if (locality.settings.match === 'require') throw this.#noLocalNumber(group, tiers[0], caller);
+    return undefined;
+  }
+
+  /** POOL_EXHAUSTED, with when a number automatic selection may hand out frees, if known. */
+  #exhausted(group: RegisteredGroup): AllocatorError {
+    const { index } = group;
+    const groupName = group.settings.groupName;
     this.#d.observer?.exhausted(groupName);
     // A reserved number freeing up does not help automatic selection.
     const automatic =
       index.reservedCount > 0 ? (n: string) => index.byNumber.get(n)?.reserved !== true : undefined;
-    const nextMs = view.nextExpiryInMs(groupName, automatic);
-    throw new AllocatorError(
+    const nextMs = this.#d.view.nextExpiryInMs(groupName, automatic);
+    return new AllocatorError(
       AllocatorCode.PoolExhausted,
       `every number of group ${JSON.stringify(groupName)} is in use; try again when a request expires`,
       {
@@ -156,11 +212,46 @@ export class CallInService {
     );
   }
 
+  /** NO_LOCAL_NUMBER for a caller whose required tier has no free number, naming where they are. */
+  #noLocalNumber(group: RegisteredGroup, tier: Tier | undefined, caller: NumberLocality | undefined) {
+    const groupName = group.settings.groupName;
+    const level = group.index.locality?.settings.level ?? 'area';
+    this.#d.observer?.refused(groupName, 'no_local_number');
+    const numbers = new Set((tier?.pool ?? []).map((e) => e.number));
+    const nextMs =
+      numbers.size > 0 ? this.#d.view.nextExpiryInMs(groupName, (n) => numbers.has(n)) : undefined;
+    const country = caller?.country ?? 'no country';
+    const where =
+      level === 'area'
+        ? caller?.area !== undefined
+          ? `area ${areaCodeOf(caller.area)} of ${country}`
+          : `the caller's area (the caller number ${caller?.country !== undefined ? `in ${country} ` : ''}has no area code)`
+        : caller?.country !== undefined
+          ? country
+          : "the caller's country (the caller number is in none)";
+    return new AllocatorError(
+      AllocatorCode.NoLocalNumber,
+      numbers.size === 0
+        ? `group ${JSON.stringify(groupName)} has no number in ${where}, where the caller is, and requires one (localPresence)`
+        : `every number of group ${JSON.stringify(groupName)} in ${where}, where the caller is, is in use; try again when one is free`,
+      {
+        details: {
+          groupName,
+          level,
+          ...(caller?.country !== undefined ? { callerCountry: caller.country } : {}),
+          ...(level === 'area' && caller?.area !== undefined ? { callerArea: areaCodeOf(caller.area) } : {}),
+          localNumbers: numbers.size,
+          ...(nextMs !== undefined ? { retryAfterSeconds: Math.max(1, Math.ceil(nextMs / 1000)) } : {}),
+        },
+      },
+    );
+  }
+
   /**
    * A request on the number asked for, reserved or not: NUMBER_NOT_IN_POOL when the group has no
    * such number, NUMBER_UNAVAILABLE (with when it frees, if known) when the store refuses its slot.
    */
-  async #createOn(group: RegisteredGroup, number: string, input: CreateInput): Promise<CallInRequest> {
+  async #createOn(group: RegisteredGroup, number: string, input: CreateInput): Promise<CreatedRequest> {
     const { settings } = group;
     const groupName = settings.groupName;
     const entry = group.index.byNumber.get(number);
@@ -173,8 +264,15 @@ export class CallInService {
     }
     const plan = planNumberAttempts(entry, settings, input.callerNumber, this.#d.random);
     let last: Attempt | undefined;
-    const created = await this.#firstAccepted(group, plan, input, (a) => (last = a));
-    if (created) return created;
+    const request = await this.#firstAccepted(group, plan, input, (a) => (last = a));
+    const locality = group.index.locality;
+    if (request && !locality) return { request };
+    if (request && locality) {
+      // Asked for by value: handed out wherever it is, and the answer says how near it is.
+      const caller = input.callerNumber !== undefined ? numberLocality(input.callerNumber) : undefined;
+      const near = matchLevel(locality.localities.get(number), caller, locality.settings.level);
+      return { request, localPresence: near };
+    }
     this.#d.observer?.refused(groupName, 'number_unavailable');
     const nextMs = await this.#freesInMs(group, number, input.callerNumber, last);
     throw new AllocatorError(
@@ -194,11 +292,11 @@ export class CallInService {
    * The create of the first attempt the store accepts (the request, in the view too), or undefined
    * when it refused them all. `tried` is told of each attempt before its write.
    */
-  async #firstAccepted(
+  async #firstAccepted<A extends Attempt>(
     group: RegisteredGroup,
-    plan: Iterable<Attempt>,
+    plan: Iterable<A>,
     input: CreateInput,
-    tried?: (attempt: Attempt) => void,
+    tried?: (attempt: A) => void,
   ): Promise<CallInRequest | undefined> {
     const { settings } = group;
     const groupName = settings.groupName;

@@ -84,3 +84,93 @@ describe('reserved numbers with three replicas on one nats-server', () => {
     expect(await leasedNumbers(set.kv, 'fill')).toEqual(pool.map((e) => e.number).sort());
   });
 });
+
+describe('local presence with three replicas on one nats-server', () => {
+  const sf = ['+14155550100', '+14155550101', '+14155550102'];
+  const ny = ['+12125550100', '+12125550101', '+12125550102'];
+  const london = '+442079460100';
+  const set = useReplicaSet(
+    'local-presence',
+    groupYaml(
+      'prefer-area',
+      [...sf, ...ny, london],
+      EXPIRY_SECONDS,
+      `${UNIQUE}\n  localPresence: { match: prefer, level: area }`,
+    ) +
+      groupYaml(
+        'require-area',
+        ['+14155550200', '+14155550201', '+12125550200', '+12125550201'],
+        EXPIRY_SECONDS,
+        `${UNIQUE}\n  localPresence: { match: require }`,
+      ),
+  );
+  let replicas: AllocatorProcess[] = [];
+  beforeAll(() => {
+    replicas = set.replicas;
+  });
+  const create = (i: number, group: string, callerNumber: string) =>
+    (replicas[i % replicas.length] as AllocatorProcess).post(`/v1/groups/${group}/requests`, {
+      callerNumber,
+    });
+  const caller = (area: string, i: number) => `+1${area}555${String(7000 + i)}`;
+
+  it('gives callers from each area a number of their area, and falls back when their area is full', async () => {
+    const first = await Promise.all([
+      ...[0, 1, 2].map((i) => create(i, 'prefer-area', caller('415', i))),
+      ...[3, 4].map((i) => create(i, 'prefer-area', caller('212', i))),
+    ]);
+    expect(first.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(first.map((r) => r.body.localPresence)).toEqual(['area', 'area', 'area', 'area', 'area']);
+    expect(
+      first
+        .slice(0, 3)
+        .map((r) => r.body.number)
+        .sort(),
+    ).toEqual(sf);
+    for (const r of first.slice(3)) expect(ny).toContain(r.body.number);
+
+    // San Francisco is full: one more caller from there gets New York's last number, the next London's.
+    const second = await Promise.all([5, 6].map((i) => create(i, 'prefer-area', caller('415', i))));
+    expect(second.map((r) => [r.body.localPresence, r.body.number]).sort()).toEqual([
+      ['country', ny.find((n) => !first.some((r) => r.body.number === n))],
+      ['none', london],
+    ]);
+    const full = await create(7, 'prefer-area', caller('212', 7));
+    expect([full.status, full.body.error.code]).toEqual([409, 'POOL_EXHAUSTED']);
+    expect((await leasedNumbers(set.kv, 'prefer-area')).length).toBe(7);
+  });
+
+  it('refuses a caller whose area is full when local presence is required, across replicas', async () => {
+    const results = await Promise.all([
+      ...[0, 1, 2].map((i) => create(i, 'require-area', caller('415', i))),
+      ...[3, 4].map((i) => create(i, 'require-area', caller('212', i))),
+    ]);
+    const sfResults = results.slice(0, 3);
+    expect(
+      sfResults
+        .filter((r) => r.status === 201)
+        .map((r) => r.body.number)
+        .sort(),
+    ).toEqual(['+14155550200', '+14155550201']);
+    const [refused] = sfResults.filter((r) => r.status !== 201);
+    expect([refused?.status, refused?.body.error.code]).toEqual([409, 'NO_LOCAL_NUMBER']);
+    expect(refused?.body.error.details).toMatchObject({
+      callerCountry: 'US',
+      callerArea: '415',
+      localNumbers: 2,
+    });
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(results.slice(3).map((r) => [r.status, r.body.localPresence])).toEqual([
+      [201, 'area'],
+      [201, 'area'],
+    ]);
+    const nowhere = await create(5, 'require-area', caller('646', 5));
+    expect(nowhere.body.error).toMatchObject({ code: 'NO_LOCAL_NUMBER', details: { localNumbers: 0 } });
+    expect(await leasedNumbers(set.kv, 'require-area')).toEqual([
+      '+12125550200',
+      '+12125550201',
+      '+14155550200',
+      '+14155550201',
+    ]);
+  });
+});

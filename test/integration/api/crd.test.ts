@@ -35,6 +35,14 @@ describe('the ClickToCallInGroup CRD', () => {
     });
   });
 
+  it('fills in the default local presence level: area', async () => {
+    const created = await createGroup('near', { dnisPool: pool(), localPresence: { match: 'prefer' } });
+    expect(created.code, created.stderr).toBe(0);
+    const got = await kubectl(['get', '-n', ns.name, 'clicktocallingroup/near', '-o', 'json']);
+    const spec = (JSON.parse(got.stdout) as { spec: Record<string, unknown> }).spec;
+    expect(spec.localPresence).toEqual({ match: 'prefer', level: 'area' });
+  });
+
   it('answers to its short name and category with the printer columns', async () => {
     const got = await kubectl(['get', '-n', ns.name, 'c2cg']);
     expect(got.code).toBe(0);
@@ -51,6 +59,7 @@ describe('the ClickToCallInGroup CRD', () => {
     ['a 16-character number', { dnisPool: [{ number: '+123456789012345' }] }],
     ['a 32-character description', { dnisPool: [{ number: '+18005555555', description: 'd'.repeat(32) }] }],
     ['a number without +', { dnisPool: [{ number: '18005555555' }] }],
+    ['local presence', { localPresence: { match: 'require', level: 'country' } }],
     [
       'reserved numbers',
       {
@@ -100,6 +109,16 @@ describe('the ClickToCallInGroup CRD', () => {
       /spec\.dnisPool\[0\]\.description.*(Too long|at most 32)/,
     ],
     ['an empty pool', { dnisPool: [] }, /spec\.dnisPool.*should have at least 1 items/],
+    [
+      'a local presence match that is not prefer or require',
+      { localPresence: { match: 'always' } },
+      /spec\.localPresence\.match.*Unsupported value: "always"/,
+    ],
+    [
+      'a local presence without match',
+      { localPresence: { level: 'area' } },
+      /spec\.localPresence\.match.*Required/,
+    ],
     [
       'a reserved flag that is not true or false',
       { dnisPool: [{ number: '+18005555555', reserved: 'yes' }] },

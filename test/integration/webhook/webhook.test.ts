@@ -115,6 +115,17 @@ describe('the validating webhook', () => {
     expect(result.stderr).not.toContain('perhaps');
   });
 
+  it('warns when a required local presence has numbers in one country only, naming it', async () => {
+    const oneCountry = await apply(
+      group('near-us', {
+        dnisPool: [{ number: '+14155550100' }, { number: '+12125550100' }],
+        localPresence: { match: 'require' },
+      }),
+    );
+    expect(oneCountry.code, oneCountry.stderr).toBe(0);
+    expect(oneCountry.stderr).toMatch(/Warning: .*every number of the pool that is not reserved is in US/);
+  });
+
   it('checks the CSV behind dnisPoolFrom when it can read it', async () => {
     const csv = await kubectl([
       'create',

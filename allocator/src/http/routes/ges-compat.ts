@@ -65,7 +65,7 @@ export const gesCompatRoutes: FastifyPluginAsync<GesCompatOptions> = async (
           ? undefined
           : parsePhoneNumber('fromPhoneNumber', b.fromPhoneNumber);
       const userData = b.userData === undefined ? undefined : gesUserData(b.userData);
-      const created = await service.create(b.groupName, {
+      const { request: created } = await service.create(b.groupName, {
         ...(from !== undefined ? { callerNumber: from } : {}),
         ...(userData !== undefined ? { userData: userData.kept } : {}),
         ...(b.callbackServiceId !== undefined ? { callbackServiceId: b.callbackServiceId } : {}),

@@ -130,3 +130,119 @@ describe('reserved numbers and asking for a number', () => {
     expect(body.properties.number.description).toContain('NUMBER_UNAVAILABLE');
   });
 });
+
+describe('local presence', () => {
+  const sf = ['+14155550100', '+14155550101'];
+  const ny = '+12125550100';
+  const london = '+442079460100';
+  const near = group('near', {
+    ...unique,
+    localPresence: { match: 'prefer', level: 'area' },
+    dnisPool: [...sf, ny, london].map((number) => ({ number })),
+  });
+  const strict = group('strict', {
+    ...unique,
+    localPresence: { match: 'require', level: 'area' },
+    dnisPool: [sf[0] as string, ny].map((number) => ({ number })),
+  });
+  const national = group('national', {
+    ...unique,
+    localPresence: { match: 'require', level: 'country' },
+    dnisPool: [ny].map((number) => ({ number })),
+  });
+
+  it("prefers the caller's area, then the country, then any number, and says which matched", async () => {
+    const { app } = await setup({ groups: [near] });
+    const create = (body: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/v1/groups/near/requests', payload: body });
+    const caller = { callerNumber: '+14155559876' };
+    const got = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await create(caller);
+      expect(res.statusCode).toBe(201);
+      got.push([res.json().localPresence, res.json().number]);
+    }
+    expect(got.slice(0, 2).sort()).toEqual(sf.map((n) => ['area', n]));
+    expect(got.slice(2)).toEqual([
+      ['country', ny],
+      ['none', london],
+    ]);
+    expect((await create(caller)).json().error.code).toBe('POOL_EXHAUSTED');
+  });
+
+  it('treats a request without a caller number as without local presence when it is preferred', async () => {
+    const { app } = await setup({ groups: [near, group('plain')] });
+    const res = await app.inject({ method: 'POST', url: '/v1/groups/near/requests', payload: {} });
+    expect([res.statusCode, res.json().localPresence]).toEqual([201, 'none']);
+    const plain = await app.inject({ method: 'POST', url: '/v1/groups/plain/requests', payload: {} });
+    expect(plain.json()).not.toHaveProperty('localPresence');
+  });
+
+  it('answers NO_LOCAL_NUMBER naming where the caller is when a required number is not free', async () => {
+    const { app } = await setup({ groups: [strict, national] });
+    const create = (g: string, body: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: `/v1/groups/${g}/requests`, payload: body });
+    const first = await create('strict', { callerNumber: '+14155559876' });
+    expect([first.statusCode, first.json().number, first.json().localPresence]).toEqual([201, sf[0], 'area']);
+
+    const full = await create('strict', { callerNumber: '+14155551111' });
+    expect(full.statusCode).toBe(409);
+    expect(full.headers['retry-after']).toBe('30');
+    expect(full.json().error).toEqual({
+      code: 'NO_LOCAL_NUMBER',
+      message:
+        'every number of group "strict" in area 415 of US, where the caller is, is in use; try again when one is free',
+      details: {
+        groupName: 'strict',
+        level: 'area',
+        callerCountry: 'US',
+        callerArea: '415',
+        localNumbers: 1,
+        retryAfterSeconds: 30,
+      },
+    });
+    const elsewhere = await create('strict', { callerNumber: '+16465551234' });
+    expect([elsewhere.statusCode, elsewhere.headers['retry-after']]).toEqual([409, undefined]);
+    expect(elsewhere.json().error).toMatchObject({
+      code: 'NO_LOCAL_NUMBER',
+      message:
+        'group "strict" has no number in area 646 of US, where the caller is, and requires one (localPresence)',
+      details: { localNumbers: 0, callerArea: '646' },
+    });
+    const abroad = await create('national', { callerNumber: '+442071234567' });
+    expect(abroad.json().error).toMatchObject({
+      code: 'NO_LOCAL_NUMBER',
+      message: 'group "national" has no number in GB, where the caller is, and requires one (localPresence)',
+      details: { level: 'country', callerCountry: 'GB', localNumbers: 0 },
+    });
+    expect((await create('national', { callerNumber: '+14155551234' })).json().localPresence).toBe('country');
+  });
+
+  it('needs a caller number when local presence is required, except for a number asked for by value', async () => {
+    const { app } = await setup({ groups: [strict] });
+    const create = (body: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/v1/groups/strict/requests', payload: body });
+    const none = await create({});
+    expect([none.statusCode, none.json().error.code]).toEqual([400, 'CALLER_NUMBER_REQUIRED']);
+    expect(none.json().error.message).toContain('localPresence');
+    const asked = await create({ number: ny, callerNumber: '+14155559876' });
+    expect([asked.statusCode, asked.json().number, asked.json().localPresence]).toEqual([201, ny, 'country']);
+    const askedAnon = await create({ number: sf[0] });
+    expect([askedAnon.statusCode, askedAnon.json().localPresence]).toEqual([201, 'none']);
+  });
+
+  it('applies to the GES route through fromPhoneNumber, and is listed with the group', async () => {
+    const { app } = await setup({ groups: [strict] });
+    const ges = (from: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/engagement/v3/call-in/requests/create',
+        payload: { groupName: 'strict', fromPhoneNumber: from },
+      });
+    expect((await ges('+12125559876')).json().data.toPhoneNumber).toBe(ny);
+    const refused = await ges('+12125551111');
+    expect([refused.statusCode, refused.headers['x-c2c-error-code']]).toEqual([409, 'NO_LOCAL_NUMBER']);
+    const list = (await app.inject({ method: 'GET', url: '/v1/groups' })).json().groups;
+    expect(list[0].localPresence).toEqual({ match: 'require', level: 'area' });
+  });
+});

@@ -44,7 +44,16 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         response: {
           201: {
             ...requestSchema,
-            properties: { ...requestSchema.properties, expirySeconds: { type: 'integer' } },
+            properties: {
+              ...requestSchema.properties,
+              expirySeconds: { type: 'integer' },
+              localPresence: {
+                type: 'string',
+                enum: ['area', 'country', 'none'],
+                description:
+                  "Groups with localPresence: the number is in the caller's area, in the caller's country, or neither",
+              },
+            },
           },
         },
       },
@@ -57,7 +66,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
           ? undefined
           : parsePhoneNumber('callerNumber', req.body.callerNumber);
       const number = req.body?.number === undefined ? undefined : parsePhoneNumber('number', req.body.number);
-      const created = await service.create(groupName, {
+      const { request: created, localPresence } = await service.create(groupName, {
         ...(number !== undefined ? { number } : {}),
         ...(callerNumber !== undefined ? { callerNumber } : {}),
         ...(req.body?.userData !== undefined ? { userData: req.body.userData } : {}),
@@ -68,6 +77,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
       req.log.info({ group: groupName, requestId: created.id }, 'request created');
       const answer = requestView(created);
       answer.expirySeconds = Math.round((created.expiresAtMs - created.createdAtMs) / 1000);
+      if (localPresence !== undefined) answer.localPresence = localPresence;
       return reply.code(201).send(answer);
     },
   );
@@ -190,6 +200,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
           groupName: g.settings.groupName,
           uniqueDnis: g.settings.uniqueDnis,
           reservedNumbers: g.index.reservedCount,
+          ...(g.settings.localPresence ? { localPresence: g.settings.localPresence } : {}),
           generateAccessCode: g.settings.accessCode.generate,
           accessCodeLength: g.settings.accessCode.length,
           expirySeconds: g.settings.expirySeconds,

@@ -180,6 +180,15 @@ export const groupList = {
             description: 'Numbers of the pool handed out only to requests that ask for them',
           },
           generateAccessCode: { type: 'boolean' },
+          localPresence: {
+            type: 'object',
+            description: 'Present when the group hands callers a number near them',
+            properties: {
+              match: { type: 'string', enum: ['prefer', 'require'] },
+              level: { type: 'string', enum: ['area', 'country'] },
+            },
+            required: ['match', 'level'],
+          },
           accessCodeLength: { type: 'integer' },
           expirySeconds: { type: 'integer' },
           poolSize: { type: 'integer' },
