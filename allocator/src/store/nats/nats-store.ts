@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { jetstream, PubHeaders, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '#lib';
 import {
   MIN_TTL_SECONDS,
@@ -37,9 +36,8 @@ import { WriteCoalescer } from './write-coalescer.ts';
 /**
  * The coordination store on NATS JetStream KV: history 1, per-message TTL (`Nats-TTL`) equal to the
  * request's expiry, create-if-absent for leases, and compare-and-set (expected last subject sequence)
- * for removal. A lost acknowledgement is resolved by reading the key back, after (on a cluster) a
- * barrier write that a leader with a quorum acknowledged; what that does not settle is reported as
- * unavailable.
+ * for removal. A lost acknowledgement is resolved by reading the key back on one server; on a
+ * cluster, and whatever a read does not settle, it is reported as unavailable.
  */
 export class NatsStore implements CoordinationStore {
   readonly kind = 'nats' as const;
@@ -60,8 +58,6 @@ export class NatsStore implements CoordinationStore {
   readonly #records: RecordsStream;
   /** The stream has replicas: a read may come from a leader cut off from them. */
   readonly #clustered: boolean;
-  /** One key of this store's own for barrier writes (outside the slot keys; gone after a second). */
-  readonly #barrierSubject: string;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsStoreOptions) {
     this.#jsm = jsm;
@@ -83,7 +79,6 @@ export class NatsStore implements CoordinationStore {
       this.#log,
     );
     this.#clustered = (options.replicas ?? 1) > 1;
-    this.#barrierSubject = `${this.#subjectPrefix}b.${randomUUID()}`;
     this.#records = new RecordsStream(
       this.#js,
       jsm,
@@ -114,7 +109,7 @@ export class NatsStore implements CoordinationStore {
         }
         if (isTimedOut(err)) {
           // Lost acknowledgement: the write may have landed. The key says.
-          const entry = await this.#readBack(key);
+          const entry = await this.#readBack(key, 'create', err);
           if (entry && isLivePut(entry.operation, entry.value) && sameBytes(entry.value, value))
             return entry.revision;
           if (entry && isLivePut(entry.operation, entry.value)) throw keyExists(key);
@@ -133,7 +128,7 @@ export class NatsStore implements CoordinationStore {
       if (isWrongLastSequence(err)) throw conflict(key, revision);
       if (isTimedOut(err)) {
         // Lost acknowledgement: the write may have landed. The key says.
-        const read = await this.#readBack(key);
+        const read = await this.#readBack(key, 'replace', err);
         const entry = read && isLivePut(read.operation, read.value) ? read : null;
         if (entry && sameBytes(entry.value, value)) return entry.revision;
         if (!entry || entry.revision !== revision) throw conflict(key, revision);
@@ -165,7 +160,7 @@ export class NatsStore implements CoordinationStore {
     } catch (err) {
       if (isWrongLastSequence(err)) throw conflict(key, revision);
       if (isTimedOut(err)) {
-        const entry = await this.#readBack(key);
+        const entry = await this.#readBack(key, 'remove', err);
         if (entry && !isLivePut(entry.operation, entry.value) && sameBytes(entry.value, reason))
           return entry.revision;
         // Another write came after the revision we removed at: the removal lost, or never landed.
@@ -246,20 +241,14 @@ export class NatsStore implements CoordinationStore {
   }
 
   /**
-   * The key's last message after a lost acknowledgement, as a committed state. On a cluster a leader
-   * cut off from its peers still answers reads from entries it may never commit (they are dropped when
-   * it rejoins), so a barrier write goes first: its acknowledgement comes from a leader with a quorum,
-   * whose log before it is committed; the read that follows is answered by that leader. A barrier
-   * that is not acknowledged leaves the outcome unknown (unavailable).
+   * The key's last message after a lost acknowledgement, read back to settle the write's outcome —
+   * on one server only. On a cluster no read settles it: a leader cut off from its peers still
+   * answers reads from entries it may never commit (they are dropped when it rejoins), and neither
+   * its stream info nor a barrier write acknowledged meanwhile proved otherwise in the partition
+   * fault test (both let acknowledged creates be lost). There the outcome is reported as unknown.
    */
-  async #readBack(key: string): Promise<KvMessage | null> {
-    if (this.#clustered) {
-      try {
-        await this.#acks.publish(this.#barrierSubject, BARRIER_VALUE, barrierHeaders());
-      } catch (err) {
-        throw unavailable('read back', err);
-      }
-    }
+  async #readBack(key: string, op: string, err: unknown): Promise<KvMessage | null> {
+    if (this.#clustered) throw unavailable(op, err);
     return this.#lastMessage(key);
   }
 
@@ -272,15 +261,6 @@ export class NatsStore implements CoordinationStore {
       throw unavailable('get', err);
     }
   }
-}
-
-const BARRIER_VALUE = new Uint8Array([0x62]);
-
-/** A barrier write: no expectation, gone after the shortest TTL. */
-function barrierHeaders(): MsgHdrs {
-  const h = headers();
-  h.set(PubHeaders.MessageTTL, `${MIN_TTL_SECONDS}s`);
-  return h;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -10,6 +10,8 @@ import { DEFAULT_TIMEOUT_MS, type NatsStoreOptions } from './options.ts';
 import { ensureRecordsStream, recordsStreamOf } from './records.ts';
 import { waitForStreamLeader } from './stream-health.ts';
 
+const RECORDS_REPLICAS = 1;
+
 /** Tries to open the bucket while JetStream answers with time-outs (about 60 s in all). */
 const OPEN_ATTEMPTS = 10;
 
@@ -34,7 +36,9 @@ export async function openOnNats<T>(
         await openBucket(nc, options);
         const jsm = await jetstreamManager(nc, { timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
         await waitForStreamLeader(jsm, streamOf(options.bucket));
-        await ensureRecordsStream(jsm, options.bucket, retention, options.replicas ?? 1, options.log);
+        // One replica on a cluster too: the records are history, not what uniqueness rests on, and a
+        // replicated sourcing stream doubled the raft work a partition or restart has to recover.
+        await ensureRecordsStream(jsm, options.bucket, retention, RECORDS_REPLICAS, options.log);
         await waitForStreamLeader(jsm, recordsStreamOf(options.bucket));
         return build(nc, jsm);
       } catch (err) {
