@@ -109,10 +109,9 @@ export class NatsStore implements CoordinationStore {
         }
         if (isTimedOut(err)) {
           // Lost acknowledgement: the write may have landed. The key says.
-          const entry = await this.#readBack(key, 'create', err);
-          if (entry && isLivePut(entry.operation, entry.value) && sameBytes(entry.value, value))
-            return entry.revision;
-          if (entry && isLivePut(entry.operation, entry.value)) throw keyExists(key);
+          const entry = liveEntry(key, await this.#readBack(key, 'create', err));
+          if (entry && sameBytes(entry.value, value)) return entry.revision;
+          if (entry) throw keyExists(key);
         }
         throw unavailable('create', err);
       }
@@ -128,8 +127,7 @@ export class NatsStore implements CoordinationStore {
       if (isWrongLastSequence(err)) throw conflict(key, revision);
       if (isTimedOut(err)) {
         // Lost acknowledgement: the write may have landed. The key says.
-        const read = await this.#readBack(key, 'replace', err);
-        const entry = read && isLivePut(read.operation, read.value) ? read : null;
+        const entry = liveEntry(key, await this.#readBack(key, 'replace', err));
         if (entry && sameBytes(entry.value, value)) return entry.revision;
         if (!entry || entry.revision !== revision) throw conflict(key, revision);
       }
@@ -138,10 +136,7 @@ export class NatsStore implements CoordinationStore {
   }
 
   async get(key: string): Promise<StoreEntry | null> {
-    const entry = await this.#lastMessage(key);
-    return entry && isLivePut(entry.operation, entry.value)
-      ? { key, value: entry.value, revision: entry.revision }
-      : null;
+    return liveEntry(key, await this.#lastMessage(key));
   }
 
   async remove(key: string, revision: number, reason: Uint8Array): Promise<number> {
@@ -261,6 +256,11 @@ export class NatsStore implements CoordinationStore {
       throw unavailable('get', err);
     }
   }
+}
+
+/** The key's live entry in its last message, or null for a marker or none. */
+function liveEntry(key: string, m: KvMessage | null): StoreEntry | null {
+  return m && isLivePut(m.operation, m.value) ? { key, value: m.value, revision: m.revision } : null;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
