@@ -42,6 +42,11 @@ expirySeconds?: number
  */
 uniqueDnis?: boolean
 localPresence?: LocalPresenceSettings
+/**
+ * Seconds a number rests after a request on it ends (matched, cancelled or expired) before it is handed out again, so that a caller who dials late or redials does not reach the next customer's request. Holds across replicas (enforced by the coordination store). On a group that shares numbers (uniqueDnis false) it applies to the number with that request's access code (or, without access codes, that caller number). 0 to 3600; 0 (the default) turns it off.
+ */
+coolDownSeconds?: number
+selection?: SelectionSettings
 }
 export interface DnisPoolEntry {
 /**
@@ -97,6 +102,19 @@ match: ("prefer" | "require")
  * area: the caller's area code, then (with prefer) the caller's country; country: the caller's country. Default area.
  */
 level?: ("area" | "country")
+}
+/**
+ * How automatic selection picks a number among the free ones.
+ */
+export interface SelectionSettings {
+/**
+ * random: from a random start (spreads replicas best); leastRecentlyUsed: a number handed out longest ago, chosen among the four that rested longest so that replicas do not all reach for the same one; roundRobin: the next free number after the one this replica handed out last. Default random.
+ */
+strategy?: ("random" | "leastRecentlyUsed" | "roundRobin")
+/**
+ * A caller (by the request's caller number) who asks again within this many seconds of their last request gets the number they had last, if it is free. 0 to 86400; 0 (the default) turns it off.
+ */
+stickySeconds?: number
 }
 /**
  * What the operator observed and did, in the shape kstatus reads.

@@ -3,8 +3,9 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"title":"ClickToCallInGroupSpec","description":"The group as administrators write it. Set dnisPool, dnisPoolFrom, or both.","type":"object","additionalProperties":false,"properties":{"groupName":{"type":"string","description":"The name call-in requests use for this group (e.g. auto_insurance): letters, digits and symbols, no spaces. Defaults to metadata.name. Cannot be changed after creation.","minLength":1,"maxLength":64,"pattern":"^[!-~]+$"},"dnisPool":{"type":"array","description":"The phone numbers (DNIS) of the group, 1 to 10,000 entries, each number at most once. For pools too big to edit by hand use dnisPoolFrom.","minItems":1,"maxItems":10000,"items":{"title":"DnisPoolEntry","type":"object","additionalProperties":false,"required":["number"],"properties":{"number":{"type":"string","description":"An E.164 phone number: an optional leading + and up to 15 digits (at most 16 characters), e.g. +18005555555.","maxLength":16,"pattern":"^\\+?[1-9][0-9]{1,14}$"},"description":{"type":"string","description":"Optional label for the number, at most 32 characters (e.g. Claims).","maxLength":32},"reserved":{"type":"boolean","description":"When true, automatic selection never hands this number out: a call-in request gets it only by asking for it (the number field of the create). Default false."}}}},"dnisPoolFrom":{"title":"DnisPoolSource","type":"object","description":"Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number, with an optional third column `reserved` (true, false or empty).","additionalProperties":false,"required":["configMapKeyRef"],"properties":{"configMapKeyRef":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","description":"Name of the ConfigMap.","minLength":1,"maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"key":{"type":"string","description":"Key of the CSV in the ConfigMap's data, e.g. pool.csv.","minLength":1,"maxLength":253,"pattern":"^[-._a-zA-Z0-9]+$"}}}}},"accessCode":{"title":"AccessCodeSettings","type":"object","description":"Whether each call-in request gets a numeric access code the caller keys in, and its length.","additionalProperties":false,"default":{},"properties":{"generate":{"type":"boolean","description":"Generate an access code for each call-in request. Default true.","default":true},"length":{"type":"integer","description":"Number of digits of the access code, 4 to 12. Default 6.","minimum":4,"maximum":12,"default":6}}},"expirySeconds":{"type":"integer","description":"Lifetime of a call-in request in seconds, 10 to 1800. Default 30.","minimum":10,"maximum":1800,"default":30},"uniqueDnis":{"type":"boolean","description":"When true, a number is never handed to two live call-in requests at once. Default false.","default":false},"localPresence":{"title":"LocalPresenceSettings","type":"object","description":"Hand a caller a number near them, judged from the request's caller number: in the caller's country and, at level area, with the caller's area (national destination) code where the numbering plan has one. Off when left out.","additionalProperties":false,"required":["match"],"properties":{"match":{"type":"string","description":"prefer: the closest free number, else any number; require: only a number at the level, else the request fails with NO_LOCAL_NUMBER (and a request without a caller number with CALLER_NUMBER_REQUIRED).","enum":["prefer","require"]},"level":{"type":"string","description":"area: the caller's area code, then (with prefer) the caller's country; country: the caller's country. Default area.","enum":["area","country"],"default":"area"}}}}};
-function func2(text) { let n = 0; for (const _ of text) n++; return n; }
+const schema11 = {"title":"ClickToCallInGroupSpec","description":"The group as administrators write it. Set dnisPool, dnisPoolFrom, or both.","type":"object","additionalProperties":false,"properties":{"groupName":{"type":"string","description":"The name call-in requests use for this group (e.g. auto_insurance): letters, digits and symbols, no spaces. Defaults to metadata.name. Cannot be changed after creation.","minLength":1,"maxLength":64,"pattern":"^[!-~]+$"},"dnisPool":{"type":"array","description":"The phone numbers (DNIS) of the group, 1 to 10,000 entries, each number at most once. For pools too big to edit by hand use dnisPoolFrom.","minItems":1,"maxItems":10000,"items":{"title":"DnisPoolEntry","type":"object","additionalProperties":false,"required":["number"],"properties":{"number":{"type":"string","description":"An E.164 phone number: an optional leading + and up to 15 digits (at most 16 characters), e.g. +18005555555.","maxLength":16,"pattern":"^\\+?[1-9][0-9]{1,14}$"},"description":{"type":"string","description":"Optional label for the number, at most 32 characters (e.g. Claims).","maxLength":32},"reserved":{"type":"boolean","description":"When true, automatic selection never hands this number out: a call-in request gets it only by asking for it (the number field of the create). Default false."}}}},"dnisPoolFrom":{"title":"DnisPoolSource","type":"object","description":"Takes (more of) the pool from a CSV held in a ConfigMap key in the group's namespace: one `number,description` line per number, with an optional third column `reserved` (true, false or empty).","additionalProperties":false,"required":["configMapKeyRef"],"properties":{"configMapKeyRef":{"type":"object","additionalProperties":false,"required":["name","key"],"properties":{"name":{"type":"string","description":"Name of the ConfigMap.","minLength":1,"maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"},"key":{"type":"string","description":"Key of the CSV in the ConfigMap's data, e.g. pool.csv.","minLength":1,"maxLength":253,"pattern":"^[-._a-zA-Z0-9]+$"}}}}},"accessCode":{"title":"AccessCodeSettings","type":"object","description":"Whether each call-in request gets a numeric access code the caller keys in, and its length.","additionalProperties":false,"default":{},"properties":{"generate":{"type":"boolean","description":"Generate an access code for each call-in request. Default true.","default":true},"length":{"type":"integer","description":"Number of digits of the access code, 4 to 12. Default 6.","minimum":4,"maximum":12,"default":6}}},"expirySeconds":{"type":"integer","description":"Lifetime of a call-in request in seconds, 10 to 1800. Default 30.","minimum":10,"maximum":1800,"default":30},"uniqueDnis":{"type":"boolean","description":"When true, a number is never handed to two live call-in requests at once. Default false.","default":false},"localPresence":{"title":"LocalPresenceSettings","type":"object","description":"Hand a caller a number near them, judged from the request's caller number: in the caller's country and, at level area, with the caller's area (national destination) code where the numbering plan has one. Off when left out.","additionalProperties":false,"required":["match"],"properties":{"match":{"type":"string","description":"prefer: the closest free number, else any number; require: only a number at the level, else the request fails with NO_LOCAL_NUMBER (and a request without a caller number with CALLER_NUMBER_REQUIRED).","enum":["prefer","require"]},"level":{"type":"string","description":"area: the caller's area code, then (with prefer) the caller's country; country: the caller's country. Default area.","enum":["area","country"],"default":"area"}}},"coolDownSeconds":{"type":"integer","description":"Seconds a number rests after a request on it ends (matched, cancelled or expired) before it is handed out again, so that a caller who dials late or redials does not reach the next customer's request. Holds across replicas (enforced by the coordination store). On a group that shares numbers (uniqueDnis false) it applies to the number with that request's access code (or, without access codes, that caller number). 0 to 3600; 0 (the default) turns it off.","minimum":0,"maximum":3600,"default":0},"selection":{"title":"SelectionSettings","type":"object","description":"How automatic selection picks a number among the free ones.","additionalProperties":false,"default":{},"properties":{"strategy":{"type":"string","description":"random: from a random start (spreads replicas best); leastRecentlyUsed: a number handed out longest ago, chosen among the four that rested longest so that replicas do not all reach for the same one; roundRobin: the next free number after the one this replica handed out last. Default random.","enum":["random","leastRecentlyUsed","roundRobin"],"default":"random"},"stickySeconds":{"type":"integer","description":"A caller (by the request's caller number) who asks again within this many seconds of their last request gets the number they had last, if it is free. 0 to 86400; 0 (the default) turns it off.","minimum":0,"maximum":86400,"default":0}}}}};
+const func2 = Object.prototype.hasOwnProperty;
+function func3(text) { let n = 0; for (const _ of text) n++; return n; }
 const pattern0 = new RegExp("^[!-~]+$", "u");
 const pattern1 = new RegExp("^\\+?[1-9][0-9]{1,14}$", "u");
 const pattern2 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", "u");
@@ -15,7 +16,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!(((((((key0 === "groupName") || (key0 === "dnisPool")) || (key0 === "dnisPoolFrom")) || (key0 === "accessCode")) || (key0 === "expirySeconds")) || (key0 === "uniqueDnis")) || (key0 === "localPresence"))){
+if(!(func2.call(schema11.properties, key0))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -29,7 +30,7 @@ errors++;
 if(data.groupName !== undefined){
 let data0 = data.groupName;
 if(typeof data0 === "string"){
-if(func2(data0) > 64){
+if(func3(data0) > 64){
 const err1 = {instancePath:instancePath+"/groupName",schemaPath:"#/properties/groupName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err1];
@@ -39,7 +40,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(func2(data0) < 1){
+if(func3(data0) < 1){
 const err2 = {instancePath:instancePath+"/groupName",schemaPath:"#/properties/groupName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err2];
@@ -123,7 +124,7 @@ errors++;
 if(data2.number !== undefined){
 let data3 = data2.number;
 if(typeof data3 === "string"){
-if(func2(data3) > 16){
+if(func3(data3) > 16){
 const err9 = {instancePath:instancePath+"/dnisPool/" + i0+"/number",schemaPath:"#/properties/dnisPool/items/properties/number/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -158,7 +159,7 @@ errors++;
 if(data2.description !== undefined){
 let data4 = data2.description;
 if(typeof data4 === "string"){
-if(func2(data4) > 32){
+if(func3(data4) > 32){
 const err12 = {instancePath:instancePath+"/dnisPool/" + i0+"/description",schemaPath:"#/properties/dnisPool/items/properties/description/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
 if(vErrors === null){
 vErrors = [err12];
@@ -279,7 +280,7 @@ errors++;
 if(data7.name !== undefined){
 let data8 = data7.name;
 if(typeof data8 === "string"){
-if(func2(data8) > 253){
+if(func3(data8) > 253){
 const err22 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -289,7 +290,7 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(func2(data8) < 1){
+if(func3(data8) < 1){
 const err23 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/name",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err23];
@@ -324,7 +325,7 @@ errors++;
 if(data7.key !== undefined){
 let data9 = data7.key;
 if(typeof data9 === "string"){
-if(func2(data9) > 253){
+if(func3(data9) > 253){
 const err26 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters"};
 if(vErrors === null){
 vErrors = [err26];
@@ -334,7 +335,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(func2(data9) < 1){
+if(func3(data9) < 1){
 const err27 = {instancePath:instancePath+"/dnisPoolFrom/configMapKeyRef/key",schemaPath:"#/properties/dnisPoolFrom/properties/configMapKeyRef/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -594,14 +595,134 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-else {
-const err49 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.coolDownSeconds !== undefined){
+let data18 = data.coolDownSeconds;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err49 = {instancePath:instancePath+"/coolDownSeconds",schemaPath:"#/properties/coolDownSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err49];
 }
 else {
 vErrors.push(err49);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 3600 || isNaN(data18)){
+const err50 = {instancePath:instancePath+"/coolDownSeconds",schemaPath:"#/properties/coolDownSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if(data18 < 0 || isNaN(data18)){
+const err51 = {instancePath:instancePath+"/coolDownSeconds",schemaPath:"#/properties/coolDownSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+}
+if(data.selection !== undefined){
+let data19 = data.selection;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key6 in data19){
+if(!((key6 === "strategy") || (key6 === "stickySeconds"))){
+const err52 = {instancePath:instancePath+"/selection",schemaPath:"#/properties/selection/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+if(data19.strategy !== undefined){
+let data20 = data19.strategy;
+if(typeof data20 !== "string"){
+const err53 = {instancePath:instancePath+"/selection/strategy",schemaPath:"#/properties/selection/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+if(!(((data20 === "random") || (data20 === "leastRecentlyUsed")) || (data20 === "roundRobin"))){
+const err54 = {instancePath:instancePath+"/selection/strategy",schemaPath:"#/properties/selection/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.selection.properties.strategy.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+if(data19.stickySeconds !== undefined){
+let data21 = data19.stickySeconds;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err55 = {instancePath:instancePath+"/selection/stickySeconds",schemaPath:"#/properties/selection/properties/stickySeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 86400 || isNaN(data21)){
+const err56 = {instancePath:instancePath+"/selection/stickySeconds",schemaPath:"#/properties/selection/properties/stickySeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(data21 < 0 || isNaN(data21)){
+const err57 = {instancePath:instancePath+"/selection/stickySeconds",schemaPath:"#/properties/selection/properties/stickySeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/selection",schemaPath:"#/properties/selection/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+}
+else {
+const err59 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
 }
 errors++;
 }

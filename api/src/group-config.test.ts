@@ -7,6 +7,8 @@ const group: ResolvedGroup = {
   accessCode: { generate: true, length: 6 },
   expirySeconds: 30,
   uniqueDnis: false,
+  coolDownSeconds: 0,
+  selection: { strategy: 'random', stickySeconds: 0 },
   dnisPool: [{ number: '+18005555554', description: 'Claims, "east"' }, { number: '+18005555555' }],
 };
 
@@ -19,6 +21,8 @@ describe('the group ConfigMap encoding', () => {
       accessCode: { generate: true, length: 6 },
       expirySeconds: 30,
       uniqueDnis: false,
+      coolDownSeconds: 0,
+      selection: { strategy: 'random', stickySeconds: 0 },
       poolSize: 2,
     });
     expect(data['pool.csv']).toBe('+18005555554,"Claims, ""east"""\n+18005555555,\n');
@@ -44,6 +48,104 @@ describe('the group ConfigMap encoding', () => {
     };
     expect(() => decodeGroupConfig(bad)).toThrow(/localPresence must be/);
   });
+
+  it('carries coolDownSeconds and selection in group.json, always', () => {
+    const policies: ResolvedGroup = {
+      ...group,
+      coolDownSeconds: 3600,
+      selection: { strategy: 'leastRecentlyUsed', stickySeconds: 86_400 },
+    };
+    const data = encodeGroupConfig(policies);
+    const settings = JSON.parse(data['group.json'] ?? '') as Record<string, unknown>;
+    expect(settings).toMatchObject({
+      coolDownSeconds: 3600,
+      selection: { strategy: 'leastRecentlyUsed', stickySeconds: 86_400 },
+    });
+    expect(decodeGroupConfig(data)).toEqual(policies);
+    for (const strategy of ['random', 'leastRecentlyUsed', 'roundRobin'] as const) {
+      const g: ResolvedGroup = { ...group, selection: { strategy, stickySeconds: 5 } };
+      expect(decodeGroupConfig(encodeGroupConfig(g))).toEqual(g);
+    }
+  });
+
+  it('reads a group.json written by an older operator, without coolDownSeconds and selection, with the defaults', () => {
+    const data = encodeGroupConfig(group);
+    const {
+      coolDownSeconds: _c,
+      selection: _s,
+      ...older
+    } = JSON.parse(data['group.json'] ?? '') as Record<string, unknown>;
+    expect(older).not.toHaveProperty('coolDownSeconds');
+    const decoded = decodeGroupConfig({ ...data, 'group.json': JSON.stringify(older) });
+    expect(decoded.coolDownSeconds).toBe(0);
+    expect(decoded.selection).toEqual({ strategy: 'random', stickySeconds: 0 });
+    const partial = decodeGroupConfig({
+      ...data,
+      'group.json': JSON.stringify({ ...older, selection: { strategy: 'roundRobin' } }),
+    });
+    expect(partial.selection).toEqual({ strategy: 'roundRobin', stickySeconds: 0 });
+  });
+
+  it.each([
+    [
+      'coolDownSeconds 3601',
+      { coolDownSeconds: 3601 },
+      'coolDownSeconds must be a whole number from 0 to 3600',
+    ],
+    ['coolDownSeconds -1', { coolDownSeconds: -1 }, 'coolDownSeconds must be a whole number from 0 to 3600'],
+    [
+      'coolDownSeconds 1.5',
+      { coolDownSeconds: 1.5 },
+      'coolDownSeconds must be a whole number from 0 to 3600',
+    ],
+    [
+      'coolDownSeconds "60"',
+      { coolDownSeconds: '60' },
+      'coolDownSeconds must be a whole number from 0 to 3600',
+    ],
+    [
+      'coolDownSeconds null',
+      { coolDownSeconds: null },
+      'coolDownSeconds must be a whole number from 0 to 3600',
+    ],
+    [
+      'stickySeconds null',
+      { selection: { strategy: 'random', stickySeconds: null } },
+      'selection.stickySeconds must be a whole number from 0 to 86400',
+    ],
+    ['selection null', { selection: null }, 'selection must be an object { strategy, stickySeconds }'],
+    [
+      'selection "random"',
+      { selection: 'random' },
+      'selection must be an object { strategy, stickySeconds }',
+    ],
+    [
+      'strategy "fastest"',
+      { selection: { strategy: 'fastest', stickySeconds: 0 } },
+      'selection.strategy must be random, leastRecentlyUsed or roundRobin',
+    ],
+    [
+      'stickySeconds 86401',
+      { selection: { strategy: 'random', stickySeconds: 86_401 } },
+      'selection.stickySeconds must be a whole number from 0 to 86400',
+    ],
+    [
+      'stickySeconds -1',
+      { selection: { strategy: 'random', stickySeconds: -1 } },
+      'selection.stickySeconds must be a whole number from 0 to 86400',
+    ],
+  ])(
+    'throws GROUP_CONFIG_INVALID for %s in group.json, naming the field and the rule',
+    (_what, change, message) => {
+      const data = encodeGroupConfig(group);
+      const settings = JSON.parse(data['group.json'] ?? '') as Record<string, unknown>;
+      const bad = { ...data, 'group.json': JSON.stringify({ ...settings, ...change }) };
+      expect(() => decodeGroupConfig(bad)).toThrow(`group ConfigMap: group.json: ${message}`);
+      expect(() => decodeGroupConfig(bad)).toThrow(
+        expect.objectContaining({ code: 'GROUP_CONFIG_INVALID' }) as unknown as Error,
+      );
+    },
+  );
 
   it('carries reserved numbers to the allocator in a third CSV column', () => {
     const reserved: ResolvedGroup = {

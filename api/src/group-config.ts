@@ -4,9 +4,9 @@
  * about 0.5 MB of CSV, half of what the same pool costs as JSON, well inside a ConfigMap's 1 MiB.
  */
 import { AppError } from '#lib';
-import { Limits } from './issues.ts';
+import { Defaults, Limits, SELECTION_STRATEGIES, orList } from './issues.ts';
 import { formatDnisCsv, parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
-import { GroupConfigMap, type LocalPresence, type ResolvedGroup } from './resolved-group.ts';
+import { GroupConfigMap, type LocalPresence, type ResolvedGroup, type Selection } from './resolved-group.ts';
 
 export const GroupConfigCode = { Invalid: 'GROUP_CONFIG_INVALID' } as const;
 export type GroupConfigCode = (typeof GroupConfigCode)[keyof typeof GroupConfigCode];
@@ -20,6 +20,10 @@ interface GroupSettings {
   uniqueDnis: boolean;
   /** Written only when on. */
   localPresence?: LocalPresence;
+  /** Always written; absent in a ConfigMap written by an older operator, read as the default (0). */
+  coolDownSeconds?: number;
+  /** Always written; absent in a ConfigMap written by an older operator, read as the defaults. */
+  selection?: Partial<Selection>;
   poolSize: number;
 }
 
@@ -32,6 +36,8 @@ export function encodeGroupConfig(group: ResolvedGroup): Record<string, string> 
     ...(group.localPresence
       ? { localPresence: { match: group.localPresence.match, level: group.localPresence.level } }
       : {}),
+    coolDownSeconds: group.coolDownSeconds,
+    selection: { strategy: group.selection.strategy, stickySeconds: group.selection.stickySeconds },
     poolSize: group.dnisPool.length,
   };
   return {
@@ -104,6 +110,29 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
       `${GroupConfigMap.settingsKey}: localPresence must be { match: prefer or require, level: area or country }`,
     );
   }
+  const coolDownSeconds = s.coolDownSeconds === undefined ? Defaults.coolDownSeconds : s.coolDownSeconds;
+  if (!isInteger(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) {
+    throw invalid(
+      `${GroupConfigMap.settingsKey}: coolDownSeconds must be a whole number from ${Limits.coolDownSecondsMin} to ${Limits.coolDownSecondsMax}`,
+    );
+  }
+  const selection = s.selection === undefined ? {} : s.selection;
+  if (typeof selection !== 'object' || selection === null || Array.isArray(selection)) {
+    throw invalid(`${GroupConfigMap.settingsKey}: selection must be an object { strategy, stickySeconds }`);
+  }
+  const strategy = selection.strategy === undefined ? Defaults.selectionStrategy : selection.strategy;
+  if (!(SELECTION_STRATEGIES as readonly unknown[]).includes(strategy)) {
+    throw invalid(
+      `${GroupConfigMap.settingsKey}: selection.strategy must be ${orList(SELECTION_STRATEGIES)}`,
+    );
+  }
+  const stickySeconds =
+    selection.stickySeconds === undefined ? Defaults.stickySeconds : selection.stickySeconds;
+  if (!isInteger(stickySeconds, Limits.stickySecondsMin, Limits.stickySecondsMax)) {
+    throw invalid(
+      `${GroupConfigMap.settingsKey}: selection.stickySeconds must be a whole number from ${Limits.stickySecondsMin} to ${Limits.stickySecondsMax}`,
+    );
+  }
   const csv = parseDnisCsv(poolText, { source: GroupConfigMap.poolKey });
   const [first] = csv.errors;
   if (first) {
@@ -127,6 +156,8 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
     expirySeconds: s.expirySeconds,
     uniqueDnis: s.uniqueDnis,
     ...(localPresence ? { localPresence: { match: localPresence.match, level: localPresence.level } } : {}),
+    coolDownSeconds,
+    selection: { strategy, stickySeconds },
     dnisPool: csv.entries.map(poolEntryOf),
   };
 }

@@ -7,9 +7,19 @@ export type {
   DnisPoolSource,
   AccessCodeSettings,
   LocalPresenceSettings,
+  SelectionSettings,
   GroupCondition,
 } from '../generated/types.ts';
-export { type Issue, type RuleCode, Rule, Limits, Defaults, describeIssues, issueText } from './issues.ts';
+export {
+  type Issue,
+  type RuleCode,
+  Rule,
+  Limits,
+  Defaults,
+  SELECTION_STRATEGIES,
+  describeIssues,
+  issueText,
+} from './issues.ts';
 export { groupNameOf } from './group-name.ts';
 export type { GroupObject, ConfigMapObject } from './objects.ts';
 export { validateGroupSpec, type ValidateOptions, type ValidationResult } from './validate.ts';
@@ -31,6 +41,8 @@ export {
   type ResolvedGroup,
   type DnisEntry,
   type LocalPresence,
+  type Selection,
+  type SelectionStrategy,
 } from './resolved-group.ts';
 
 export const GROUP_API = {

@@ -1,3 +1,5 @@
+import type { SelectionStrategy } from './resolved-group.ts';
+
 /** A problem found in a group, a CSV pool or a YAML file, with where it is and which rule it breaks. */
 export interface Issue {
   /** Where: `spec.dnisPool[41].number` in a group, `pool.csv:12` in a CSV. */
@@ -29,6 +31,8 @@ export const Rule = {
   AccessCodeLength: 'ACCESS_CODE_LENGTH',
   ExpiryRange: 'EXPIRY_RANGE',
   LocalPresence: 'LOCAL_PRESENCE',
+  CoolDownRange: 'COOL_DOWN_RANGE',
+  Selection: 'SELECTION',
   CsvColumns: 'CSV_COLUMNS',
   CsvQuote: 'CSV_QUOTE',
   CsvReserved: 'CSV_RESERVED',
@@ -46,6 +50,8 @@ export const Rule = {
   DescriptionWhitespace: 'DESCRIPTION_WHITESPACE',
   AllNumbersReserved: 'ALL_NUMBERS_RESERVED',
   LocalPresenceOneCountry: 'LOCAL_PRESENCE_ONE_COUNTRY',
+  CoolDownLong: 'COOL_DOWN_LONG',
+  StickyWithinCoolDown: 'STICKY_WITHIN_COOL_DOWN',
 } as const;
 export type RuleCode = (typeof Rule)[keyof typeof Rule];
 
@@ -59,6 +65,10 @@ export const Limits = {
   accessCodeLengthMax: 12,
   expirySecondsMin: 10,
   expirySecondsMax: 1800,
+  coolDownSecondsMin: 0,
+  coolDownSecondsMax: 3600,
+  stickySecondsMin: 0,
+  stickySecondsMax: 86_400,
   groupNameMaxChars: 64,
 } as const;
 
@@ -68,7 +78,17 @@ export const Defaults = {
   expirySeconds: 30,
   uniqueDnis: false,
   localPresenceLevel: 'area',
+  coolDownSeconds: 0,
+  selectionStrategy: 'random',
+  stickySeconds: 0,
 } as const;
+
+/** The values of `spec.selection.strategy`, in the schema's order. */
+export const SELECTION_STRATEGIES = [
+  'random',
+  'leastRecentlyUsed',
+  'roundRobin',
+] as const satisfies readonly SelectionStrategy[];
 
 /** Renders a value for a message: strings quoted, long values cut. */
 export function show(value: unknown): string {
@@ -84,6 +104,12 @@ export function charCount(text: string): number {
 }
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** `a`, `a or b`, `a, b or c`: allowed values for a message. */
+export function orList(values: readonly unknown[]): string {
+  const words = values.map(String);
+  return words.length <= 2 ? words.join(' or ') : `${words.slice(0, -1).join(', ')} or ${words.at(-1)}`;
+}
 
 /** One issue as a line of text: its message, prefixed with its path unless the message names it. */
 export function issueText(issue: Pick<Issue, 'path' | 'message'>): string {

@@ -15,6 +15,8 @@ describe('resolveGroup', () => {
       accessCode: { generate: true, length: 6 },
       expirySeconds: 30,
       uniqueDnis: false,
+      coolDownSeconds: 0,
+      selection: { strategy: 'random', stickySeconds: 0 },
       dnisPool: [{ number: '+18005555554', description: 'Claims' }],
     });
   });
@@ -27,6 +29,8 @@ describe('resolveGroup', () => {
         accessCode: { generate: false, length: 8 },
         expirySeconds: 90,
         uniqueDnis: true,
+        coolDownSeconds: 15,
+        selection: { strategy: 'leastRecentlyUsed', stickySeconds: 600 },
       },
       { metadataName: 'x' },
     );
@@ -35,7 +39,21 @@ describe('resolveGroup', () => {
       accessCode: { generate: false, length: 8 },
       expirySeconds: 90,
       uniqueDnis: true,
+      coolDownSeconds: 15,
+      selection: { strategy: 'leastRecentlyUsed', stickySeconds: 600 },
     });
+  });
+
+  it('fills in the selection settings left out, and refuses a cool-down out of range', () => {
+    const pool = [{ number: '+18005555554' }];
+    const resolved = (selection: unknown) =>
+      resolveGroup({ dnisPool: pool, selection }, { metadataName: 'g' }).group?.selection;
+    expect(resolved({ strategy: 'roundRobin' })).toEqual({ strategy: 'roundRobin', stickySeconds: 0 });
+    expect(resolved({ stickySeconds: 30 })).toEqual({ strategy: 'random', stickySeconds: 30 });
+    expect(resolved({})).toEqual({ strategy: 'random', stickySeconds: 0 });
+    const tooLong = resolveGroup({ dnisPool: pool, coolDownSeconds: 3601 }, { metadataName: 'g' });
+    expect(tooLong.group).toBeUndefined();
+    expect(tooLong.errors.map((e) => e.rule)).toEqual(['COOL_DOWN_RANGE']);
   });
 
   it('merges dnisPool and the CSV pool', () => {
@@ -156,6 +174,47 @@ describe('resolveGroup', () => {
     expect(
       resolveGroup({ dnisPool: [{ number: '+14155550100' }] }, { metadataName: 'g' }).group,
     ).not.toHaveProperty('localPresence');
+  });
+
+  it('warns once, in the same words, about a long cool-down on a small unique pool inline or from a CSV', () => {
+    const settings = { uniqueDnis: true, expirySeconds: 30, coolDownSeconds: 100 };
+    const coolDown = (result: ReturnType<typeof resolveGroup>) =>
+      result.warnings.filter((w) => w.rule === 'COOL_DOWN_LONG').map((w) => `${w.path}: ${w.message}`);
+    const inline = resolveGroup(
+      { dnisPool: [{ number: '+18005555554' }, { number: '+18005555555', reserved: true }], ...settings },
+      { metadataName: 'g' },
+    );
+    const csv = resolveGroup(
+      { ...fromCsv, ...settings },
+      {
+        metadataName: 'g',
+        csvPool: { text: '+18005555554,\n+18005555555,,true\n', source: 'pool/pool.csv' },
+      },
+    );
+    expect(coolDown(inline)).toEqual([
+      'spec.coolDownSeconds: coolDownSeconds is 100, longer than expirySeconds (30), and uniqueDnis is true with only 1 number not reserved (and 1 reserved): each number then serves at most one request per 100 s plus the time to its call, so the pool sustains at most about 0.01 requests per second even when every call is matched at once, and further requests fail with POOL_EXHAUSTED; shorten coolDownSeconds or add numbers',
+    ]);
+    expect(coolDown(csv)).toEqual(coolDown(inline));
+    // Inline numbers and the CSV count together.
+    const inlinePart = Array.from({ length: 60 }, (_, i) => ({ number: `+1800${5_000_000 + i}` }));
+    const csvPart = Array.from({ length: 40 }, (_, i) => `+1888${5_000_000 + i},`).join('\n');
+    const both = resolveGroup(
+      { ...fromCsv, dnisPool: inlinePart, ...settings },
+      { metadataName: 'g', csvPool: { text: csvPart, source: 'pool/pool.csv' } },
+    );
+    expect(coolDown(both)).toEqual([]);
+  });
+
+  it('warns once about a sticky window inside the cool-down, with a CSV pool too', () => {
+    const result = resolveGroup(
+      { ...fromCsv, uniqueDnis: true, coolDownSeconds: 30, selection: { stickySeconds: 30 } },
+      { metadataName: 'g', csvPool: { text: '+18005555554,\n', source: 'pool/pool.csv' } },
+    );
+    expect(result.warnings.map((w) => `${w.path} ${w.rule}`)).toEqual([
+      'spec.selection.stickySeconds STICKY_WITHIN_COOL_DOWN',
+      'spec SMALL_UNIQUE_POOL',
+    ]);
+    expect(result.group?.selection).toEqual({ strategy: 'random', stickySeconds: 30 });
   });
 
   it('warns once, in the same words, about a small unique pool inline or from a CSV', () => {

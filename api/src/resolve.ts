@@ -4,6 +4,7 @@ import { normalizeDnis } from './dnis-checks.ts';
 import { parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
 import { groupNameOf } from './group-name.ts';
 import {
+  coolDownWarnings,
   localPresenceWarnings,
   poolSizeWarnings,
   validateGroupSpec,
@@ -91,6 +92,9 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
     const reserved = pool.filter((e) => e.reserved === true).length;
     warnings.push(...poolSizeWarnings(s.uniqueDnis, pool.length, reserved, 'spec'));
     warnings.push(...localPresenceWarnings(s.localPresence, pool));
+    warnings.push(
+      ...coolDownWarnings(s.uniqueDnis, s.expirySeconds, s.coolDownSeconds, pool.length, reserved),
+    );
   }
 
   if (errors.length > 0) return { errors, warnings };
@@ -111,6 +115,11 @@ export function resolveGroup(spec: unknown, options: ResolveOptions): ResolveRes
             },
           }
         : {}),
+      coolDownSeconds: s.coolDownSeconds ?? Defaults.coolDownSeconds,
+      selection: {
+        strategy: s.selection?.strategy ?? Defaults.selectionStrategy,
+        stickySeconds: s.selection?.stickySeconds ?? Defaults.stickySeconds,
+      },
       dnisPool: pool,
     },
     errors,

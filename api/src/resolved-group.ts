@@ -10,8 +10,22 @@ export interface ResolvedGroup {
   uniqueDnis: boolean;
   /** Absent when off: no number is picked by where the caller is. */
   localPresence?: LocalPresence;
+  /** Seconds a number rests after a request on it ends before it is handed out again; 0 = off. */
+  coolDownSeconds: number;
+  /** How automatic selection picks among the free numbers. */
+  selection: Selection;
   dnisPool: DnisEntry[];
 }
+
+/** How automatic selection picks a number (see docs/allocator.md, Pool policies). */
+export interface Selection {
+  /** random: from a random start; leastRecentlyUsed: the number handed out longest ago; roundRobin: the next one after the last. */
+  strategy: SelectionStrategy;
+  /** A caller who asks again within this many seconds gets the number they had last, if it is free; 0 = off. */
+  stickySeconds: number;
+}
+
+export type SelectionStrategy = 'random' | 'leastRecentlyUsed' | 'roundRobin';
 
 /** How strictly a caller is handed a number near them, and how near (see docs/allocator.md). */
 export interface LocalPresence {

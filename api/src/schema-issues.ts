@@ -5,7 +5,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { checkDnisFormat } from './dnis-checks.ts';
-import { Limits, Rule, charCount, formatCount, show, type Issue } from './issues.ts';
+import { Limits, Rule, charCount, formatCount, orList, show, type Issue } from './issues.ts';
 
 const SPEC_FIELDS = [
   'groupName',
@@ -15,6 +15,8 @@ const SPEC_FIELDS = [
   'expirySeconds',
   'uniqueDnis',
   'localPresence',
+  'coolDownSeconds',
+  'selection',
 ];
 const FIELDS_BY_PARENT: Record<string, string[]> = {
   spec: SPEC_FIELDS,
@@ -23,6 +25,7 @@ const FIELDS_BY_PARENT: Record<string, string[]> = {
   'spec.dnisPoolFrom.configMapKeyRef': ['name', 'key'],
   'spec.accessCode': ['generate', 'length'],
   'spec.localPresence': ['match', 'level'],
+  'spec.selection': ['strategy', 'stickySeconds'],
 };
 
 /** `/dnisPool/41/number` → `spec.dnisPool[41].number`. */
@@ -190,6 +193,31 @@ function schemaIssue(err: ErrorObject, spec: unknown): Issue {
       rule: Rule.LocalPresence,
       value,
       message: `localPresence.${field} is ${show(value)}; it must be ${allowed.map(String).join(' or ')}`,
+    };
+  }
+  if (path === 'spec.coolDownSeconds') {
+    return {
+      path,
+      rule: Rule.CoolDownRange,
+      value,
+      message: `coolDownSeconds is ${show(value)}; it must be from ${Limits.coolDownSecondsMin} to ${Limits.coolDownSecondsMax} seconds (0 turns the cool-down off)`,
+    };
+  }
+  if (path === 'spec.selection.strategy') {
+    const allowed = (err.params as { allowedValues?: unknown[] }).allowedValues ?? [];
+    return {
+      path,
+      rule: Rule.Selection,
+      value,
+      message: `selection.strategy is ${show(value)}; it must be ${orList(allowed)}`,
+    };
+  }
+  if (path === 'spec.selection.stickySeconds') {
+    return {
+      path,
+      rule: Rule.Selection,
+      value,
+      message: `selection.stickySeconds is ${show(value)}; it must be from ${Limits.stickySecondsMin} to ${Limits.stickySecondsMax} seconds (0 turns stickiness off)`,
     };
   }
   if (path.startsWith('spec.dnisPoolFrom')) {

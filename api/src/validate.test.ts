@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { validateGroupSpec } from './validate.ts';
+import { SELECTION_STRATEGIES } from './issues.ts';
+import schema from '../schema/group.v1alpha1.schema.json' with { type: 'json' };
 
 const numbers = (count: number) =>
   Array.from({ length: count }, (_, i) => ({ number: `+1800${String(5_000_000 + i)}` }));
 const base = { dnisPool: [{ number: '+18005555554', description: 'Claims' }] };
+const fromCsv = { dnisPoolFrom: { configMapKeyRef: { name: 'pool', key: 'pool.csv' } } };
 const errorsOf = (spec: unknown, options = {}) => validateGroupSpec(spec, options).errors;
 const rulesOf = (spec: unknown, options = {}) => errorsOf(spec, options).map((e) => `${e.path} ${e.rule}`);
 
@@ -17,6 +20,18 @@ describe('validateGroupSpec boundaries', () => {
     ['expiry 10', { expirySeconds: 10 }, []],
     ['expiry 1800', { expirySeconds: 1800 }, []],
     ['expiry 1801', { expirySeconds: 1801 }, ['spec.expirySeconds EXPIRY_RANGE']],
+    ['cool-down -1', { coolDownSeconds: -1 }, ['spec.coolDownSeconds COOL_DOWN_RANGE']],
+    ['cool-down 0', { coolDownSeconds: 0 }, []],
+    ['cool-down 3600', { coolDownSeconds: 3600 }, []],
+    ['cool-down 3601', { coolDownSeconds: 3601 }, ['spec.coolDownSeconds COOL_DOWN_RANGE']],
+    ['sticky -1', { selection: { stickySeconds: -1 } }, ['spec.selection.stickySeconds SELECTION']],
+    ['sticky 0', { selection: { stickySeconds: 0 } }, []],
+    ['sticky 86400', { selection: { stickySeconds: 86_400 } }, []],
+    ['sticky 86401', { selection: { stickySeconds: 86_401 } }, ['spec.selection.stickySeconds SELECTION']],
+    ['strategy random', { selection: { strategy: 'random' } }, []],
+    ['strategy leastRecentlyUsed', { selection: { strategy: 'leastRecentlyUsed' } }, []],
+    ['strategy roundRobin', { selection: { strategy: 'roundRobin' } }, []],
+    ['an empty selection', { selection: {} }, []],
     ['10,000 numbers', { dnisPool: numbers(10_000) }, []],
     ['10,001 numbers', { dnisPool: numbers(10_001) }, ['spec.dnisPool DNIS_POOL_SIZE']],
     ['0 numbers', { dnisPool: [] }, ['spec.dnisPool DNIS_POOL_SIZE']],
@@ -101,6 +116,120 @@ describe('validateGroupSpec rules', () => {
     expect(rulesOf({ ...base, localPrescence: { match: 'prefer' } })).toEqual([
       'spec.localPrescence UNKNOWN_FIELD',
     ]);
+  });
+
+  it('names the field, the value and the allowed range or values of a bad coolDownSeconds or selection', () => {
+    const issues = (spec: Record<string, unknown>) =>
+      errorsOf({ ...base, ...spec }).map((e) => `${e.path} ${e.rule} ${String(e.value)}: ${e.message}`);
+    expect(issues({ coolDownSeconds: 3601 })).toEqual([
+      'spec.coolDownSeconds COOL_DOWN_RANGE 3601: coolDownSeconds is 3601; it must be from 0 to 3600 seconds (0 turns the cool-down off)',
+    ]);
+    expect(issues({ coolDownSeconds: -5 })).toEqual([
+      'spec.coolDownSeconds COOL_DOWN_RANGE -5: coolDownSeconds is -5; it must be from 0 to 3600 seconds (0 turns the cool-down off)',
+    ]);
+    expect(issues({ selection: { strategy: 'fastest', stickySeconds: 90_000 } })).toEqual([
+      'spec.selection.strategy SELECTION fastest: selection.strategy is "fastest"; it must be random, leastRecentlyUsed or roundRobin',
+      'spec.selection.stickySeconds SELECTION 90000: selection.stickySeconds is 90000; it must be from 0 to 86400 seconds (0 turns stickiness off)',
+    ]);
+    expect(issues({ selection: { strategy: 'roundRobin', stickySeconds: -1 } })).toEqual([
+      'spec.selection.stickySeconds SELECTION -1: selection.stickySeconds is -1; it must be from 0 to 86400 seconds (0 turns stickiness off)',
+    ]);
+    // Wrong types and misspelt fields keep their own rules, as everywhere in the spec.
+    expect(issues({ coolDownSeconds: '60' })).toEqual([
+      'spec.coolDownSeconds SCHEMA_TYPE 60: coolDownSeconds must be a whole number, but is the text "60"',
+    ]);
+    expect(issues({ selection: 'random' })).toEqual([
+      'spec.selection SCHEMA_TYPE random: selection must be a mapping of fields, but is the text "random"',
+    ]);
+    expect(issues({ selection: { stategy: 'random' } })).toEqual([
+      'spec.selection.stategy UNKNOWN_FIELD stategy: "stategy" is not a field here; did you mean "strategy"? (known fields: strategy, stickySeconds)',
+    ]);
+    expect(rulesOf({ ...base, coolDownSecond: 60 })).toEqual(['spec.coolDownSecond UNKNOWN_FIELD']);
+    expect(errorsOf({ ...base, coolDownSecond: 60 })[0]?.message).toContain(
+      'did you mean "coolDownSeconds"?',
+    );
+  });
+
+  it('knows the strategies the schema allows', () => {
+    expect([...SELECTION_STRATEGIES]).toEqual(
+      schema.properties.spec.properties.selection.properties.strategy.enum,
+    );
+  });
+
+  it('warns when a cool-down longer than the expiry caps a small unique pool, naming the rate', () => {
+    const coolDown = (spec: Record<string, unknown>) =>
+      validateGroupSpec(spec).warnings.filter((w) => w.rule === 'COOL_DOWN_LONG');
+    expect(
+      coolDown({ dnisPool: numbers(20), uniqueDnis: true, expirySeconds: 30, coolDownSeconds: 100 }),
+    ).toEqual([
+      {
+        path: 'spec.coolDownSeconds',
+        rule: 'COOL_DOWN_LONG',
+        value: 100,
+        message:
+          'coolDownSeconds is 100, longer than expirySeconds (30), and uniqueDnis is true with only 20 numbers: each number then serves at most one request per 100 s plus the time to its call, so the pool sustains at most about 0.2 requests per second even when every call is matched at once, and further requests fail with POOL_EXHAUSTED; shorten coolDownSeconds or add numbers',
+      },
+    ]);
+    // The default expiry is 30 s; reserved numbers are never handed out automatically, so they do not count.
+    const withReserved = numbers(120).map((e, i) => (i < 30 ? { ...e, reserved: true } : e));
+    expect(coolDown({ dnisPool: withReserved, uniqueDnis: true, coolDownSeconds: 31 })[0]?.message).toContain(
+      'with only 90 numbers not reserved (and 30 reserved): each number then serves at most one request per 31 s plus the time to its call, so the pool sustains at most about 2.9 requests per second',
+    );
+    expect(coolDown({ dnisPool: numbers(1), uniqueDnis: true, coolDownSeconds: 3600 })[0]?.message).toContain(
+      'with only 1 number: each number then serves at most one request per 3600 s plus the time to its call, so the pool sustains at most about 0.00028 requests per second',
+    );
+    expect(coolDown({ dnisPool: numbers(99), uniqueDnis: true, coolDownSeconds: 31 })).toHaveLength(1);
+    // Not: 100 numbers, a cool-down no longer than the expiry, shared numbers, or no cool-down.
+    expect(coolDown({ dnisPool: numbers(100), uniqueDnis: true, coolDownSeconds: 31 })).toEqual([]);
+    expect(coolDown({ dnisPool: numbers(20), uniqueDnis: true, coolDownSeconds: 30 })).toEqual([]);
+    expect(
+      coolDown({ dnisPool: numbers(20), uniqueDnis: true, expirySeconds: 600, coolDownSeconds: 300 }),
+    ).toEqual([]);
+    expect(coolDown({ dnisPool: numbers(20), uniqueDnis: false, coolDownSeconds: 100 })).toEqual([]);
+    expect(coolDown({ dnisPool: numbers(20), uniqueDnis: true })).toEqual([]);
+    // Nor when every number is reserved (ALL_NUMBERS_RESERVED says so), or the values are errors already.
+    const allReserved = numbers(3).map((e) => ({ ...e, reserved: true }));
+    expect(coolDown({ dnisPool: allReserved, uniqueDnis: true, coolDownSeconds: 100 })).toEqual([]);
+    expect(coolDown({ dnisPool: numbers(20), uniqueDnis: true, coolDownSeconds: 4000 })).toEqual([]);
+    // With dnisPoolFrom the pool is known only once the CSV is read: resolveGroup warns then.
+    expect(coolDown({ ...fromCsv, uniqueDnis: true, coolDownSeconds: 100 })).toEqual([]);
+  });
+
+  it('warns when a sticky window is no longer than the cool-down of a unique pool', () => {
+    const sticky = (spec: Record<string, unknown>) =>
+      validateGroupSpec({ dnisPool: numbers(200), ...spec }).warnings.filter(
+        (w) => w.rule === 'STICKY_WITHIN_COOL_DOWN',
+      );
+    expect(sticky({ uniqueDnis: true, coolDownSeconds: 60, selection: { stickySeconds: 60 } })).toEqual([
+      {
+        path: 'spec.selection.stickySeconds',
+        rule: 'STICKY_WITHIN_COOL_DOWN',
+        value: 60,
+        message:
+          "selection.stickySeconds is 60, not more than coolDownSeconds (60), and uniqueDnis is true: a caller's last number rests for 60 s after their request ends, which covers the whole sticky window, so stickiness can never hand it back to them; set stickySeconds greater than coolDownSeconds",
+      },
+    ]);
+    expect(sticky({ uniqueDnis: true, coolDownSeconds: 60, selection: { stickySeconds: 1 } })).toHaveLength(
+      1,
+    );
+    // It needs no pool, so it is reported with a pool from a CSV too.
+    expect(
+      validateGroupSpec({
+        ...fromCsv,
+        uniqueDnis: true,
+        coolDownSeconds: 60,
+        selection: { strategy: 'leastRecentlyUsed', stickySeconds: 30 },
+      }).warnings.map((w) => w.rule),
+    ).toEqual(['STICKY_WITHIN_COOL_DOWN']);
+    // Not: a window longer than the cool-down, stickiness off, no cool-down, or shared numbers.
+    expect(sticky({ uniqueDnis: true, coolDownSeconds: 60, selection: { stickySeconds: 61 } })).toEqual([]);
+    expect(sticky({ uniqueDnis: true, coolDownSeconds: 60, selection: { stickySeconds: 0 } })).toEqual([]);
+    expect(sticky({ uniqueDnis: true, coolDownSeconds: 60 })).toEqual([]);
+    expect(sticky({ uniqueDnis: true, selection: { stickySeconds: 60 } })).toEqual([]);
+    expect(sticky({ uniqueDnis: false, coolDownSeconds: 60, selection: { stickySeconds: 60 } })).toEqual([]);
+    expect(sticky({ uniqueDnis: true, coolDownSeconds: 60, selection: { stickySeconds: 90_000 } })).toEqual(
+      [],
+    );
   });
 
   it('warns when a required local presence has numbers in one country only, naming it', () => {
@@ -257,6 +386,31 @@ describe('validateGroupSpec warnings', () => {
       'an inline pool too big for client-side apply',
       { dnisPool: numbers(5_000).map((e) => ({ ...e, description: 'd'.repeat(32) })) },
       ['POOL_TOO_BIG_FOR_CLIENT_APPLY'],
+    ],
+    [
+      'a long cool-down on a small unique pool',
+      { dnisPool: numbers(20), uniqueDnis: true, coolDownSeconds: 120 },
+      ['COOL_DOWN_LONG'],
+    ],
+    [
+      'a sticky window inside the cool-down, on a big unique pool',
+      { dnisPool: numbers(100), uniqueDnis: true, coolDownSeconds: 120, selection: { stickySeconds: 60 } },
+      ['STICKY_WITHIN_COOL_DOWN'],
+    ],
+    [
+      'both, and a small unique pool (one warning each)',
+      { dnisPool: numbers(3), uniqueDnis: true, coolDownSeconds: 120, selection: { stickySeconds: 60 } },
+      ['SMALL_UNIQUE_POOL', 'COOL_DOWN_LONG', 'STICKY_WITHIN_COOL_DOWN'],
+    ],
+    [
+      'a cool-down and a sticky window that outlasts it',
+      {
+        dnisPool: numbers(20),
+        uniqueDnis: true,
+        coolDownSeconds: 20,
+        selection: { strategy: 'roundRobin', stickySeconds: 3600 },
+      },
+      [],
     ],
     ['the guide example', base, []],
   ])('%s', (_what, spec, expected) => {

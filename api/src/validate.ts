@@ -5,7 +5,7 @@
  */
 import { validate as validateSchema } from '../generated/validate-spec.js';
 import { checkDnis, normalizeDnis } from './dnis-checks.ts';
-import { Rule, formatCount, show, type Issue } from './issues.ts';
+import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.ts';
 import { describeType, schemaIssues } from './schema-issues.ts';
 import { groupNameOf } from './group-name.ts';
 import { numberLocality } from './number-locality.ts';
@@ -28,6 +28,11 @@ export interface ValidationResult {
 export const CLIENT_APPLY_SAFE_BYTES = 200 * 1024;
 /** With uniqueDnis, fewer numbers than this caps concurrency so low that it is probably a mistake. */
 export const SMALL_UNIQUE_POOL = 10;
+/**
+ * With uniqueDnis, a cool-down longer than the expiry over fewer numbers than this (not reserved) caps
+ * the rate of requests so low that it is probably a mistake.
+ */
+export const COOL_DOWN_LONG_POOL = 100;
 
 /**
  * The warnings about the size of a group's whole pool of `poolSize` numbers, `reserved` of them
@@ -88,6 +93,70 @@ export function localPresenceWarnings(localPresence: unknown, pool: readonly unk
         only === undefined
           ? 'localPresence.match is require, but no number of the pool that is not reserved is in a country (only non-geographic numbers): every request fails with NO_LOCAL_NUMBER'
           : `localPresence.match is require, and every number of the pool that is not reserved is in ${only}: callers from any other country always get NO_LOCAL_NUMBER; use match: prefer, or add numbers in the callers' countries`,
+    },
+  ];
+}
+
+/** A whole number from min to max: a setting the schema admits (anything else is an error already). */
+function inRange(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** A rate for a message: two significant digits (`0.2`, `0.00028`, `1.6`). */
+function formatRate(rate: number): string {
+  return String(Number(rate.toPrecision(2)));
+}
+
+/**
+ * COOL_DOWN_LONG: a unique pool of fewer than COOL_DOWN_LONG_POOL numbers (of `poolSize`, `reserved` of
+ * them reserved) whose numbers rest longer after a request than a request may live. Each number then
+ * serves at most one request per coolDownSeconds plus the time to its call, so the pool sustains at
+ * most about (numbers not reserved) / coolDownSeconds requests per second.
+ */
+export function coolDownWarnings(
+  uniqueDnis: unknown,
+  expirySeconds: unknown,
+  coolDownSeconds: unknown,
+  poolSize: number,
+  reserved: number,
+): Issue[] {
+  if (uniqueDnis !== true) return [];
+  const expiry = expirySeconds ?? Defaults.expirySeconds;
+  if (!inRange(expiry, Limits.expirySecondsMin, Limits.expirySecondsMax)) return [];
+  if (!inRange(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) return [];
+  const automatic = poolSize - reserved;
+  // No number to hand out at all is ALL_NUMBERS_RESERVED's warning.
+  if (coolDownSeconds <= expiry || automatic <= 0 || automatic >= COOL_DOWN_LONG_POOL) return [];
+  const rate = formatRate(automatic / coolDownSeconds);
+  const plural = automatic === 1 ? '' : 's';
+  const unreserved = reserved > 0 ? ` not reserved (and ${formatCount(reserved)} reserved)` : '';
+  return [
+    {
+      path: 'spec.coolDownSeconds',
+      rule: Rule.CoolDownLong,
+      value: coolDownSeconds,
+      message: `coolDownSeconds is ${coolDownSeconds}, longer than expirySeconds (${expiry}), and uniqueDnis is true with only ${automatic} number${plural}${unreserved}: each number then serves at most one request per ${coolDownSeconds} s plus the time to its call, so the pool sustains at most about ${rate} request${rate === '1' ? '' : 's'} per second even when every call is matched at once, and further requests fail with POOL_EXHAUSTED; shorten coolDownSeconds or add numbers`,
+    },
+  ];
+}
+
+/**
+ * STICKY_WITHIN_COOL_DOWN: with uniqueDnis, a caller's last number rests for coolDownSeconds after
+ * their request ends; a sticky window no longer than that ends before the number is free again, so
+ * stickiness never hands it back. Needs no pool, so validateGroupSpec alone reports it.
+ */
+export function stickyWarnings(uniqueDnis: unknown, coolDownSeconds: unknown, selection: unknown): Issue[] {
+  if (uniqueDnis !== true || !isObject(selection)) return [];
+  const sticky = selection.stickySeconds;
+  if (!inRange(sticky, Limits.stickySecondsMin, Limits.stickySecondsMax) || sticky === 0) return [];
+  if (!inRange(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) return [];
+  if (sticky > coolDownSeconds) return [];
+  return [
+    {
+      path: 'spec.selection.stickySeconds',
+      rule: Rule.StickyWithinCoolDown,
+      value: sticky,
+      message: `selection.stickySeconds is ${sticky}, not more than coolDownSeconds (${coolDownSeconds}), and uniqueDnis is true: a caller's last number rests for ${coolDownSeconds} s after their request ends, which covers the whole sticky window, so stickiness can never hand it back to them; set stickySeconds greater than coolDownSeconds`,
     },
   ];
 }
@@ -216,9 +285,14 @@ export function validateGroupSpec(spec: unknown, options: ValidateOptions = {}):
   }
   // With dnisPoolFrom the pool's size is known only once its CSV is read: resolveGroup warns then.
   if (spec.dnisPoolFrom === undefined) {
-    warnings.push(...poolSizeWarnings(spec.uniqueDnis, pool.length, reservedCount(pool), 'spec.dnisPool'));
+    const reserved = reservedCount(pool);
+    warnings.push(...poolSizeWarnings(spec.uniqueDnis, pool.length, reserved, 'spec.dnisPool'));
     warnings.push(...localPresenceWarnings(spec.localPresence, pool));
+    warnings.push(
+      ...coolDownWarnings(spec.uniqueDnis, spec.expirySeconds, spec.coolDownSeconds, pool.length, reserved),
+    );
   }
+  warnings.push(...stickyWarnings(spec.uniqueDnis, spec.coolDownSeconds, spec.selection));
   if (pool.length > 0) {
     const bytes = JSON.stringify(spec.dnisPool).length;
     if (bytes > CLIENT_APPLY_SAFE_BYTES) {

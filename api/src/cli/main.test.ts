@@ -70,6 +70,50 @@ describe('c2c validate', () => {
     ]);
   });
 
+  it('names the field, value and range of bad pool policies, and prints their warnings with the line', async () => {
+    const policies = (spec: string) => `apiVersion: clicktocall.dev/v1alpha1
+kind: ClickToCallInGroup
+metadata: { name: policies }
+spec:
+  dnisPool:
+    - { number: '+18005555554' }
+${spec}`;
+    const bad = await file(
+      'policies/bad.yaml',
+      policies('  coolDownSeconds: 3601\n  selection: { strategy: fastest, stickySeconds: 86401 }\n'),
+    );
+    const refused = await run('validate', bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout.split('\n').filter(Boolean)).toEqual([
+      `${bad}:1:spec.coolDownSeconds (line 7): coolDownSeconds is 3601; it must be from 0 to 3600 seconds (0 turns the cool-down off) [COOL_DOWN_RANGE]`,
+      `${bad}:1:spec.selection.strategy (line 8): selection.strategy is "fastest"; it must be random, leastRecentlyUsed or roundRobin [SELECTION]`,
+      `${bad}:1:spec.selection.stickySeconds (line 8): selection.stickySeconds is 86401; it must be from 0 to 86400 seconds (0 turns stickiness off) [SELECTION]`,
+    ]);
+    const risky = await file(
+      'policies/risky.yaml',
+      policies(
+        '  uniqueDnis: true\n  expirySeconds: 30\n  coolDownSeconds: 120\n  selection:\n    stickySeconds: 60\n',
+      ),
+    );
+    const warned = await run('validate', risky);
+    expect(warned.code).toBe(0);
+    const lines = warned.stdout.split('\n').filter(Boolean);
+    expect(lines.map((l) => /\[([A-Z_]+)\]$/.exec(l)?.[1])).toEqual([
+      'SMALL_UNIQUE_POOL',
+      'COOL_DOWN_LONG',
+      'STICKY_WITHIN_COOL_DOWN',
+    ]);
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${risky}:1:spec\\.coolDownSeconds \\(line 9\\): warning: coolDownSeconds is 120, longer than expirySeconds \\(30\\).*at most about 0\\.0083 requests per second`,
+      ),
+    );
+    expect(lines[2]).toContain(
+      `${risky}:1:spec.selection.stickySeconds (line 11): warning: selection.stickySeconds is 60, not more than coolDownSeconds (120)`,
+    );
+    expect(warned.stderr).toBe('c2c validate: 1 group in 1 file, 0 errors, 3 warnings\n');
+  });
+
   it('walks folders and reports the same group name used twice', async () => {
     await file('twice/a.yaml', goodGroup);
     await file('twice/nested/b.yml', goodGroup.replace('name: auto-insurance', 'name: other'));

@@ -14,6 +14,8 @@ const group: ResolvedGroup = {
   accessCode: { generate: true, length: 6 },
   expirySeconds: 30,
   uniqueDnis: false,
+  coolDownSeconds: 0,
+  selection: { strategy: 'random', stickySeconds: 0 },
   dnisPool: [{ number: '+18005555554', description: 'Claims' }, { number: '+18005555555' }],
 };
 
@@ -57,6 +59,31 @@ describe('renderConfigMap', () => {
     ];
     expect(a).toBe(b);
     expect(c).not.toBe(a);
+  });
+
+  it('renders the pool policies into group.json, so that a change of them changes the hash', () => {
+    const hash = (g: ResolvedGroup) =>
+      renderConfigMap(g, owner).metadata.annotations[GroupConfigMap.contentHashAnnotation];
+    const policies: ResolvedGroup = {
+      ...group,
+      coolDownSeconds: 45,
+      selection: { strategy: 'roundRobin', stickySeconds: 600 },
+    };
+    expect(JSON.parse(renderConfigMap(policies, owner).data[GroupConfigMap.settingsKey] ?? '')).toMatchObject(
+      {
+        coolDownSeconds: 45,
+        selection: { strategy: 'roundRobin', stickySeconds: 600 },
+      },
+    );
+    expect(decodeGroupConfig(renderConfigMap(policies, owner).data)).toEqual(policies);
+    const hashes = new Set([
+      hash(group),
+      hash(policies),
+      hash({ ...policies, coolDownSeconds: 46 }),
+      hash({ ...policies, selection: { strategy: 'leastRecentlyUsed', stickySeconds: 600 } }),
+      hash({ ...policies, selection: { strategy: 'roundRobin', stickySeconds: 601 } }),
+    ]);
+    expect(hashes.size).toBe(5);
   });
 
   it('fits the worst-case 10,000-number group into a ConfigMap with room to spare', () => {

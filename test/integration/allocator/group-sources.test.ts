@@ -27,6 +27,8 @@ function group(name: string, numbers: string[]): ResolvedGroup {
     accessCode: { generate: true, length: 6 },
     expirySeconds: 30,
     uniqueDnis: false,
+    coolDownSeconds: 0,
+    selection: { strategy: 'random', stickySeconds: 0 },
     dnisPool: numbers.map((number) => ({ number })),
   };
 }

@@ -43,6 +43,22 @@ describe('the ClickToCallInGroup CRD', () => {
     expect(spec.localPresence).toEqual({ match: 'prefer', level: 'area' });
   });
 
+  it('fills in the default pool policies: no cool-down, random selection, no stickiness', async () => {
+    expect((await createGroup('policies-default', { dnisPool: pool() })).code).toBe(0);
+    const got = await kubectl(['get', '-n', ns.name, 'clicktocallingroup/policies-default', '-o', 'json']);
+    const spec = (JSON.parse(got.stdout) as { spec: Record<string, unknown> }).spec;
+    expect(spec.coolDownSeconds).toBe(0);
+    expect(spec.selection).toEqual({ strategy: 'random', stickySeconds: 0 });
+    const partial = await createGroup('policies-partial', {
+      dnisPool: pool(),
+      selection: { strategy: 'leastRecentlyUsed' },
+    });
+    expect(partial.code, partial.stderr).toBe(0);
+    const gotPartial = await kubectl(['get', '-n', ns.name, 'c2cg/policies-partial', '-o', 'json']);
+    const partialSpec = (JSON.parse(gotPartial.stdout) as { spec: Record<string, unknown> }).spec;
+    expect(partialSpec.selection).toEqual({ strategy: 'leastRecentlyUsed', stickySeconds: 0 });
+  });
+
   it('answers to its short name and category with the printer columns', async () => {
     const got = await kubectl(['get', '-n', ns.name, 'c2cg']);
     expect(got.code).toBe(0);
@@ -60,6 +76,10 @@ describe('the ClickToCallInGroup CRD', () => {
     ['a 32-character description', { dnisPool: [{ number: '+18005555555', description: 'd'.repeat(32) }] }],
     ['a number without +', { dnisPool: [{ number: '18005555555' }] }],
     ['local presence', { localPresence: { match: 'require', level: 'country' } }],
+    ['cool-down 0', { coolDownSeconds: 0 }],
+    ['cool-down 3600', { coolDownSeconds: 3600 }],
+    ['sticky 86400', { selection: { strategy: 'roundRobin', stickySeconds: 86_400 } }],
+    ['least recently used', { selection: { strategy: 'leastRecentlyUsed', stickySeconds: 0 } }],
     [
       'reserved numbers',
       {
@@ -118,6 +138,23 @@ describe('the ClickToCallInGroup CRD', () => {
       'a local presence without match',
       { localPresence: { level: 'area' } },
       /spec\.localPresence\.match.*Required/,
+    ],
+    ['cool-down -1', { coolDownSeconds: -1 }, /spec\.coolDownSeconds.*greater than or equal to 0/],
+    ['cool-down 3601', { coolDownSeconds: 3601 }, /spec\.coolDownSeconds.*less than or equal to 3600/],
+    [
+      'a selection strategy it does not know',
+      { selection: { strategy: 'fastest' } },
+      /spec\.selection\.strategy.*Unsupported value: "fastest"/,
+    ],
+    [
+      'sticky 86401',
+      { selection: { stickySeconds: 86_401 } },
+      /spec\.selection\.stickySeconds.*less than or equal to 86400/,
+    ],
+    [
+      'sticky -1',
+      { selection: { stickySeconds: -1 } },
+      /spec\.selection\.stickySeconds.*greater than or equal to 0/,
     ],
     [
       'a reserved flag that is not true or false',

@@ -138,6 +138,8 @@ describe('the operator', () => {
       accessCode: { generate: true, length: 8 },
       expirySeconds: 60,
       uniqueDnis: false,
+      coolDownSeconds: 0,
+      selection: { strategy: 'random', stickySeconds: 0 },
       dnisPool: [{ number: '+18005555554', description: 'Claims' }, { number: '+18005555555' }],
     });
   });
@@ -158,6 +160,8 @@ describe('the operator', () => {
         accessCode: { generate: false },
         expirySeconds: 120,
         uniqueDnis: true,
+        coolDownSeconds: 20,
+        selection: { strategy: 'roundRobin', stickySeconds: 300 },
       }),
     );
     const g = await eventually('the new generation to be observed', async () => {
@@ -175,6 +179,8 @@ describe('the operator', () => {
       accessCode: { generate: false, length: 6 },
       expirySeconds: 120,
       uniqueDnis: true,
+      coolDownSeconds: 20,
+      selection: { strategy: 'roundRobin', stickySeconds: 300 },
     });
     expect(decoded.dnisPool.map((e) => e.number)).toEqual(['+18005555554', '+442079460000', '+18005555556']);
   });

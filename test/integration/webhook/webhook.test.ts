@@ -126,6 +126,79 @@ describe('the validating webhook', () => {
     expect(oneCountry.stderr).toMatch(/Warning: .*every number of the pool that is not reserved is in US/);
   });
 
+  it('warns about a long cool-down on a small unique pool and a sticky window inside it', async () => {
+    const result = await apply(
+      group('cooling', {
+        uniqueDnis: true,
+        expirySeconds: 30,
+        coolDownSeconds: 120,
+        selection: { strategy: 'leastRecentlyUsed', stickySeconds: 60 },
+        dnisPool: Array.from({ length: 12 }, (_, i) => ({ number: `+1800555${String(7100 + i)}` })),
+      }),
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /Warning: spec\.coolDownSeconds: coolDownSeconds is 120, longer than expirySeconds \(30\), and uniqueDnis is true with only 12 numbers: .*at most about 0\.1 requests per second .*POOL_EXHAUSTED/,
+    );
+    expect(result.stderr).toMatch(
+      /Warning: spec\.selection\.stickySeconds: selection\.stickySeconds is 60, not more than coolDownSeconds \(120\).*set stickySeconds greater than coolDownSeconds/,
+    );
+    const fine = await apply(
+      group('cooling-fine', {
+        uniqueDnis: true,
+        coolDownSeconds: 20,
+        selection: { stickySeconds: 600 },
+        dnisPool: Array.from({ length: 12 }, (_, i) => ({ number: `+1800555${String(7200 + i)}` })),
+      }),
+    );
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stderr).not.toContain('Warning');
+  });
+
+  it('names the field, the value and the rule of a bad cool-down or selection', async () => {
+    // The API server's schema refuses these before the webhook is asked, so ask the webhook directly.
+    const review = (spec: Record<string, unknown>) =>
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'pool-policies',
+          kind: { group: 'clicktocall.dev', version: 'v1alpha1', kind: 'ClickToCallInGroup' },
+          resource: { group: 'clicktocall.dev', version: 'v1alpha1', resource: 'clicktocallingroups' },
+          operation: 'CREATE',
+          namespace: ns.name,
+          name: 'bad-policies',
+          object: {
+            apiVersion: 'clicktocall.dev/v1alpha1',
+            kind: 'ClickToCallInGroup',
+            metadata: { name: 'bad-policies', namespace: ns.name },
+            spec: { dnisPool: [{ number: '+18005557300' }], ...spec },
+          },
+        },
+      });
+    const answer = await post(
+      op.webhookPort,
+      review({ coolDownSeconds: 3601, selection: { strategy: 'fastest', stickySeconds: 86_401 } }),
+    );
+    expect(answer.status).toBe(200);
+    const response = (
+      JSON.parse(answer.body) as { response: { allowed: boolean; status?: { message?: string } } }
+    ).response;
+    expect(response.allowed).toBe(false);
+    expect(response.status?.message).toBe(
+      'ClickToCallInGroup "bad-policies" is invalid (3 problems): ' +
+        'spec.coolDownSeconds: coolDownSeconds is 3601; it must be from 0 to 3600 seconds (0 turns the cool-down off); ' +
+        'spec.selection.strategy: selection.strategy is "fastest"; it must be random, leastRecentlyUsed or roundRobin; ' +
+        'spec.selection.stickySeconds: selection.stickySeconds is 86401; it must be from 0 to 86400 seconds (0 turns stickiness off)',
+    );
+    // Through the API server, the schema's own message names the field too.
+    const applied = await apply(
+      group('bad-cool-down', { dnisPool: [{ number: '+18005557301' }], coolDownSeconds: 3601 }),
+    );
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toMatch(/spec\.coolDownSeconds.*less than or equal to 3600/);
+  });
+
   it('checks the CSV behind dnisPoolFrom when it can read it', async () => {
     const csv = await kubectl([
       'create',
