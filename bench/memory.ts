@@ -99,6 +99,8 @@ for (const [groups, poolSize] of [
           accessCode: { generate: true, length: 6 },
           expirySeconds: 30,
           uniqueDnis: false,
+          coolDownSeconds: 0,
+          selection: { strategy: 'random', stickySeconds: 0 },
           dnisPool: Array.from({ length: poolSize }, (_, i) => ({
             number: `+1${String(200 + g).padStart(3, '0')}${String(1_000_000 + i).slice(-7)}`,
             description: 'Claims line',

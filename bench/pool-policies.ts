@@ -1,8 +1,10 @@
 /**
  * What the pool policies cost: create attempts (KV writes) per allocation and creates/s through the
- * HTTP API, with 1 and 3 allocator replicas on one nats-server (loopback), each pool filled from empty
- * to 95 % of what automatic selection may hand out, 64 requests in flight spread over the replicas.
- * Writes bench/results/pool-policies.json and .md.
+ * HTTP API, with 1, 2 and 4 allocator replicas on one nats-server (loopback), each pool filled from
+ * empty to 95 % of what automatic selection may hand out, 64 requests in flight spread over the
+ * replicas; then each selection strategy (and a cool-down) on a pool held 95 % full, every
+ * allocation preceded by the cancel of the oldest live request. Writes
+ * bench/results/pool-policies.json and .md.
  *
  *   npx node bench/run.ts pool-policies
  */
@@ -17,7 +19,9 @@ import { loadAverage, machine, round, workDir, writeResults } from './support.ts
 const POOL = Number(process.env.BENCH_POOL ?? 2_000);
 const CONCURRENCY = 64;
 const FILL = 0.95;
-const REPLICAS = [1, 3];
+const REPLICAS = [1, 2, 4];
+/** Allocations measured on a pool held 95 % full. */
+const CHURN = Number(process.env.BENCH_CHURN ?? 3_000);
 
 const { work, logDir } = await workDir('c2c-bench-policies-');
 const nats = new NatsServer(path.join(work, 'nats'), logDir, { name: 'bench-policies-nats' });
@@ -106,6 +110,35 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/** A selection scenario: a unique pool held 95 % full while requests are cancelled and created. */
+interface SteadyScenario {
+  group: string;
+  what: string;
+  spec: string;
+}
+const steadyScenarios: SteadyScenario[] = [
+  { group: 'steady-random', what: 'random (the default)', spec: '  selection: { strategy: random }\n' },
+  {
+    group: 'steady-lru',
+    what: 'leastRecentlyUsed',
+    spec: '  selection: { strategy: leastRecentlyUsed }\n',
+  },
+  { group: 'steady-rr', what: 'roundRobin', spec: '  selection: { strategy: roundRobin }\n' },
+  {
+    group: 'steady-cool',
+    what: 'random, coolDownSeconds: 2',
+    spec: '  selection: { strategy: random }\n  coolDownSeconds: 2\n',
+  },
+  {
+    group: 'steady-sticky',
+    what: 'random, stickySeconds: 600, every caller asking again',
+    spec: '  selection: { strategy: random, stickySeconds: 600 }\n',
+  },
+];
+const steadyPools = new Map(
+  steadyScenarios.map((s, i) => [s.group, pool(6_000_000 + i * 100_000, () => false)]),
+);
+
 function groupYaml(s: Scenario): string {
   return `apiVersion: clicktocall.dev/v1alpha1
 kind: ClickToCallInGroup
@@ -185,14 +218,107 @@ async function race(replicas: AllocatorProcess[], rounds: number) {
   return { rounds, won, refused, attemptsPerAllocation: round(attempts / Math.max(1, won)) };
 }
 
+interface SteadyRow {
+  strategy: string;
+  replicas: number;
+  allocations: number;
+  refused: number;
+  attemptsPerAllocation: number;
+  perSecond: number;
+  sticky?: number;
+}
+
+async function attemptsAndCreates(replicas: AllocatorProcess[], group: string) {
+  let attempts = 0;
+  let created = 0;
+  for (const r of replicas) {
+    attempts += await metric(r, `c2c_allocator_allocation_attempts_total{group="${group}"}`);
+    created += await metric(
+      r,
+      `c2c_allocator_requests_total{group="${group}",operation="create",outcome="created"}`,
+    );
+  }
+  return { attempts, created };
+}
+
+/**
+ * Fills the group to 95 %, then runs CHURN allocations with CONCURRENCY in flight, each after the
+ * cancel of the oldest live request (so the pool stays about 95 % full), over the replicas; counts
+ * the attempts of those allocations only. With `callers`, each request gives a caller number from a
+ * set as large as the fill, so every caller asks again.
+ */
+async function steady(replicas: AllocatorProcess[], s: SteadyScenario, callers: boolean): Promise<SteadyRow> {
+  const size = steadyPools.get(s.group)?.length ?? 0;
+  const fill = Math.floor(size * FILL);
+  const body = (i: number) =>
+    callers ? { callerNumber: `+1415${String(5_000_000 + (i % fill)).padStart(7, '0')}` } : {};
+  const live: string[] = [];
+  let next = 0;
+  const at = (i: number) => replicas[i % replicas.length] as AllocatorProcess;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < fill) {
+        const i = next++;
+        const r = await at(i).post(`/v1/groups/${s.group}/requests`, body(i));
+        if (r.status === 201) live.push(r.body.id as string);
+      }
+    }),
+  );
+  const before = await attemptsAndCreates(replicas, s.group);
+  let done = 0;
+  let allocations = 0;
+  let refused = 0;
+  let sticky = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (done < CHURN) {
+        const i = done++;
+        const oldest = live.shift();
+        if (oldest) await at(i + 1).request('DELETE', `/v1/requests/${oldest}`);
+        const r = await at(i).post(`/v1/groups/${s.group}/requests`, body(fill + i));
+        if (r.status === 201) {
+          allocations++;
+          if (r.body.sticky === true) sticky++;
+          live.push(r.body.id as string);
+        } else refused++;
+      }
+    }),
+  );
+  const perSecond = Math.round(CHURN / ((performance.now() - started) / 1000));
+  const after = await attemptsAndCreates(replicas, s.group);
+  return {
+    strategy: s.what,
+    replicas: replicas.length,
+    allocations,
+    refused,
+    attemptsPerAllocation: round(
+      (after.attempts - before.attempts) / Math.max(1, after.created - before.created),
+    ),
+    perSecond,
+    ...(callers ? { sticky } : {}),
+  };
+}
+
 const rows: Row[] = [];
+const steadyRows: SteadyRow[] = [];
 const races: Array<{ replicas: number } & Awaited<ReturnType<typeof race>>> = [];
 try {
   await nats.start();
   const groupsDir = path.join(work, 'groups');
   await mkdir(groupsDir);
   const racePool: Scenario = { group: 'race', what: '', pool: pool(5_000_000, () => true), bodies: () => [] };
-  await writeFile(path.join(groupsDir, 'groups.yaml'), [...scenarios, racePool].map(groupYaml).join(''));
+  const steadyGroups: Scenario[] = steadyScenarios.map((s) => ({
+    group: s.group,
+    what: s.what,
+    pool: steadyPools.get(s.group) ?? [],
+    spec: s.spec,
+    bodies: () => [],
+  }));
+  await writeFile(
+    path.join(groupsDir, 'groups.yaml'),
+    [...scenarios, racePool, ...steadyGroups].map(groupYaml).join(''),
+  );
   for (const count of REPLICAS) {
     const bucket = `bench-policies-${count}`;
     const args = ['--nats-url', nats.info.url, '--nats-bucket', bucket, '--groups-dir', groupsDir];
@@ -228,6 +354,11 @@ try {
       const r = { replicas: count, ...(await race(replicas, 20)) };
       races.push(r);
       console.log(JSON.stringify(r));
+      for (const s of steadyScenarios) {
+        const row = await steady(replicas, s, s.group === 'steady-sticky');
+        steadyRows.push(row);
+        console.log(JSON.stringify(row));
+      }
     } finally {
       await Promise.all(replicas.map((r) => r.stop()));
     }
@@ -263,6 +394,8 @@ const report = {
   concurrency: CONCURRENCY,
   rows,
   races,
+  churn: CHURN,
+  steadyRows,
   localityCost,
 };
 const levelsText = (levels: Record<string, number> | undefined) =>
@@ -288,6 +421,13 @@ ${rows.map((r) => `| ${r.scenario} | ${r.replicas} | ${r.allocations} | ${r.refu
 | replicas | requests | 201 | NUMBER_UNAVAILABLE | attempts per allocation |
 | ---: | ---: | ---: | ---: | ---: |
 ${races.map((r) => `| ${r.replicas} | ${r.rounds * 30} | ${r.won} | ${r.refused} | ${r.attemptsPerAllocation} |`).join('\n')}
+
+Selection strategies on a pool held ${FILL * 100} % full: filled to ${FILL * 100} %, then ${CHURN.toLocaleString('en-US')} allocations, each after the
+cancel of the oldest live request, ${CONCURRENCY} in flight over the replicas (only these allocations' attempts are counted):
+
+| strategy | replicas | allocations | refused | attempts per allocation | allocations/s (with the cancels) | sticky answers |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${steadyRows.map((r) => `| ${r.strategy} | ${r.replicas} | ${r.allocations} | ${r.refused} | ${r.attemptsPerAllocation} | ${r.perSecond.toLocaleString('en-US')} | ${r.sticky ?? ''} |`).join('\n')}
 
 Local presence in one process (no store): placing a caller number not seen before costs
 ${localityCost.callerMicros} µs (libphonenumber-js parse and format), one seen before ${localityCost.cachedMicros} µs (a map

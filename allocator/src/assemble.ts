@@ -70,12 +70,16 @@ export interface Allocator {
  * Connects the parts: the live view (fed by the store's watch), the metrics that read it, the
  * service, and the HTTP apps. Nothing is listened on: the caller does, or tests use `app.inject()`.
  */
+/** nats-server removes messages past their per-message TTL on a timer: up to about a second late. */
+const NATS_TTL_LAG_MS = 1_000;
+
 export async function assembleAllocator(parts: AllocatorParts): Promise<Allocator> {
   const { store, groups, auth, now, settings } = parts;
   const view = new LiveView({
     now,
     historyMs: settings.historySeconds * 1000,
     historyMaxEntries: settings.historyMaxEntries,
+    ttlLagMs: store.kind === 'nats' ? NATS_TTL_LAG_MS : 0,
   });
   let draining = false;
   const isReady = () => {

@@ -4,7 +4,7 @@ import type { GroupRegistry } from './groups/index.ts';
 import type { CallInObserver } from './service/call-in-service.ts';
 
 /** What the metrics read from the live view when scraped; they never write to it. */
-export type LiveViewCounts = Pick<LiveView, 'busyCount' | 'liveCounts' | 'endCounts'>;
+export type LiveViewCounts = Pick<LiveView, 'busyCount' | 'coolingCount' | 'liveCounts' | 'endCounts'>;
 
 /** The checks the health gauges run when scraped: the same ones `/readyz` runs. */
 export interface HealthChecks {
@@ -75,6 +75,18 @@ export function createMetrics(
       this.reset();
       for (const g of groups.list())
         this.set({ group: g.settings.groupName }, view.busyCount(g.settings.groupName));
+    },
+  });
+  new Gauge({
+    name: 'c2c_allocator_numbers_cooling',
+    help: 'Numbers of the group resting after their request ended (coolDownSeconds), not yet handed out again',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of groups.list())
+        if (g.settings.coolDownSeconds > 0)
+          this.set({ group: g.settings.groupName }, view.coolingCount(g.settings.groupName));
     },
   });
   new Gauge({

@@ -187,7 +187,7 @@ describe('the rules around an attempt', () => {
       newRequest({
         id: 'r1',
         groupName: 'g',
-        settings: { uniqueDnis: false, expirySeconds: 30 },
+        settings: { uniqueDnis: false, expirySeconds: 30, coolDownSeconds: 0 },
         attempt,
         nowMs: 1_000,
         callerNumber: '+14155550123',
@@ -209,7 +209,7 @@ describe('the rules around an attempt', () => {
     const bare = newRequest({
       id: 'r2',
       groupName: 'g',
-      settings: { uniqueDnis: true, expirySeconds: 10 },
+      settings: { uniqueDnis: true, expirySeconds: 10, coolDownSeconds: 0 },
       attempt: { entry: { number: '+18005551000' }, discriminator: { kind: 'unique' } },
       nowMs: 0,
     });

@@ -4,8 +4,8 @@ import type { CallInRequest } from './call-in-request.ts';
 import { slotKey, type Discriminator } from './keys.ts';
 import type { LiveView } from './live-view.ts';
 import type { LocalPresenceMatch, Tier } from './local-presence.ts';
-import { pickFreeNumber } from './pick-number.ts';
 import type { RandomSource } from './random.ts';
+import { randomStart, type NumberPicker } from './selection.ts';
 
 /** How many access codes to try on one number before moving to another. */
 export const CODE_TRIES_PER_NUMBER = 4;
@@ -47,9 +47,10 @@ export function busyRule(
 
 /**
  * The writes to try for a new request, in order, drawn lazily (each next attempt reads `isBusy` and
- * the random source when it is asked for): the numbers not busy, from a random start; on a shared
- * number that generates codes, up to CODE_TRIES_PER_NUMBER codes before moving on. Ends when every
- * number has been tried. The caller stops at the first write the store accepts.
+ * the random source when it is asked for): the numbers not busy, in the order `pick` chooses (a
+ * random start unless told); on a shared number that generates codes, up to CODE_TRIES_PER_NUMBER
+ * codes before moving on. Ends when every number has been tried. The caller stops at the first write
+ * the store accepts.
  */
 export function* planAttempts(
   pool: readonly DnisEntry[],
@@ -57,12 +58,13 @@ export function* planAttempts(
   callerNumber: string | undefined,
   isBusy: (entry: DnisEntry) => boolean,
   random: RandomSource,
+  pick: NumberPicker = randomStart(random),
 ): Generator<Attempt, void, undefined> {
   const tried = new Set<DnisEntry>();
-  for (let entry = pickFreeNumber(pool, isBusy, random, tried); entry;) {
+  for (let entry = pick(pool, isBusy, tried); entry;) {
     yield* planNumberAttempts(entry, settings, callerNumber, random);
     tried.add(entry);
-    entry = pickFreeNumber(pool, isBusy, random, tried);
+    entry = pick(pool, isBusy, tried);
   }
 }
 
@@ -79,14 +81,15 @@ export function* planTieredAttempts(
   callerNumber: string | undefined,
   isBusy: (entry: DnisEntry) => boolean,
   random: RandomSource,
+  pick: NumberPicker = randomStart(random),
 ): Generator<TieredAttempt, void, undefined> {
   const tried = new Set<DnisEntry>();
   for (const { level, pool } of tiers) {
-    for (let entry = pickFreeNumber(pool, isBusy, random, tried); entry;) {
+    for (let entry = pick(pool, isBusy, tried); entry;) {
       for (const attempt of planNumberAttempts(entry, settings, callerNumber, random))
         yield { ...attempt, localPresence: level };
       tried.add(entry);
-      entry = pickFreeNumber(pool, isBusy, random, tried);
+      entry = pick(pool, isBusy, tried);
     }
   }
 }
@@ -121,7 +124,7 @@ export function* planNumberAttempts(
 export interface NewRequestFields {
   id: string;
   groupName: string;
-  settings: Pick<ResolvedGroup, 'uniqueDnis' | 'expirySeconds'>;
+  settings: Pick<ResolvedGroup, 'uniqueDnis' | 'expirySeconds' | 'coolDownSeconds'>;
   attempt: Attempt;
   nowMs: number;
   callerNumber?: string;
@@ -140,6 +143,7 @@ export function newRequest(f: NewRequestFields): CallInRequest {
     expiresAtMs: f.nowMs + f.settings.expirySeconds * 1000,
     key: slotKey(f.groupName, entry.number, discriminator),
   };
+  if (f.settings.coolDownSeconds > 0) request.coolDownSeconds = f.settings.coolDownSeconds;
   if (entry.description) request.description = entry.description;
   if (accessCode !== undefined) request.accessCode = accessCode;
   if (f.callerNumber !== undefined) request.callerNumber = f.callerNumber;

@@ -17,6 +17,11 @@ export interface CallInRequest {
   uniqueDnis: boolean;
   createdAtMs: number;
   expiresAtMs: number;
+  /**
+   * The group's coolDownSeconds when the request was made, when above 0: its slot key stays taken
+   * this long after the request ends (its TTL is the expiry plus this).
+   */
+  coolDownSeconds?: number;
   /** The slot key that holds this request. */
   key: string;
 }
@@ -33,6 +38,11 @@ export interface RemovalReason {
   id: string;
   atMs: number;
   request?: CallInRequest;
+  /**
+   * Set when the request's slot key is not removed but kept as a cooling marker (a compare-and-set
+   * put with this marker as its value and the cool-down as its TTL): the key is free again at this time.
+   */
+  coolsUntilMs?: number;
 }
 
 const decoder = new TextDecoder();
@@ -66,13 +76,28 @@ function isRequest(value: unknown): value is CallInRequest {
   );
 }
 
-/** The removal marker's content for a request ending now. */
+/**
+ * The removal marker's content for a request ending now; for a request with a cool-down, the
+ * cooling marker's, which says until when the key stays taken.
+ */
 export function removalOf(
   request: CallInRequest,
   outcome: RemovalReason['outcome'],
   atMs: number,
 ): RemovalReason {
-  return { outcome, id: request.id, atMs, request: withoutUserData(request) };
+  const reason: RemovalReason = { outcome, id: request.id, atMs, request: withoutUserData(request) };
+  if (request.coolDownSeconds !== undefined) reason.coolsUntilMs = atMs + request.coolDownSeconds * 1000;
+  return reason;
+}
+
+/** Until when a request's slot key is taken if nothing ends it before it expires. */
+export function busyUntilMs(request: CallInRequest): number {
+  return request.expiresAtMs + (request.coolDownSeconds ?? 0) * 1000;
+}
+
+/** The seconds a new request's slot key lives: its expiry, then its cool-down. */
+export function slotTtlSeconds(settings: { expirySeconds: number; coolDownSeconds: number }): number {
+  return settings.expirySeconds + settings.coolDownSeconds;
 }
 
 export function withoutUserData(request: CallInRequest): CallInRequest {
@@ -89,6 +114,7 @@ export function decodeRemoval(bytes: Uint8Array): RemovalReason | null {
       typeof v.id === 'string' &&
       typeof v.atMs === 'number'
     ) {
+      if (v.coolsUntilMs !== undefined && typeof v.coolsUntilMs !== 'number') delete v.coolsUntilMs;
       if (v.request !== undefined && !(isRequest(v.request) && v.request.id === v.id)) {
         const { request: _request, ...reason } = v;
         return reason as RemovalReason;

@@ -122,9 +122,10 @@ describe('LiveView', () => {
     view.applyCreated(second, 2);
     advance(45_000);
     view.apply({ type: 'expired', key: first.key, revision: 3 });
-    expect(view.history('g').map((h) => [h.request.id, h.outcome])).toEqual([
-      ['first', 'expired'],
-      ['second', undefined],
+    // Past its expiry, the second is recorded as expired at once, before the store's TTL removal.
+    expect(view.history('g').map((h) => [h.request.id, h.outcome, h.endedAtMs])).toEqual([
+      ['first', 'expired', first.expiresAtMs],
+      ['second', 'expired', second.expiresAtMs],
     ]);
     const record = view.historyOf('first');
     expect(record && historyEvents(record)).toEqual([
@@ -136,7 +137,7 @@ describe('LiveView', () => {
     expect(view.historyOf('first')).toBeDefined();
     advance(2_000);
     expect(view.historyOf('first')).toBeUndefined();
-    // A live request stays in the history however old it is.
+    // A request whose key the store still holds stays in the history however old it is.
     expect(view.history('g').map((h) => h.request.id)).toEqual(['second']);
   });
 

@@ -1,5 +1,6 @@
 import type { RecordedSlotChange, SlotEntry, SlotEvent } from './slot-events.ts';
 import {
+  busyUntilMs,
   decodeRemoval,
   decodeRequest,
   withoutUserData,
@@ -37,6 +38,12 @@ export interface LiveViewOptions {
   historyMaxEntries: number;
   /** Told once per request end observed, whichever replica caused it. */
   onEnded?: (request: CallInRequest, outcome: RequestOutcome) => void;
+  /**
+   * How long after a key's TTL ran out the store may still hold it (NATS removes expired messages
+   * on a timer of about a second; the memory store at once): numbers stay busy for it, so creates
+   * are not sent to keys the store still refuses. Default 0.
+   */
+  ttlLagMs?: number;
 }
 
 /** One request: the view's live entry and, once ended, its history record. */
@@ -48,6 +55,21 @@ interface Known {
   arrival: number;
   outcome?: RequestOutcome;
   endedAtMs?: number;
+}
+
+/** A slot key kept as a cooling marker after its request ended: taken until `untilMs`. */
+interface Cooling {
+  key: string;
+  groupName: string;
+  number: string;
+  callerNumber?: string;
+  untilMs: number;
+}
+
+/** When a caller last got a number of a group (for stickiness). */
+export interface CallerLastNumber {
+  number: string;
+  atMs: number;
 }
 
 /** How long the revision of an ended key is remembered to drop events older than the end. */
@@ -68,6 +90,13 @@ export class LiveView {
   readonly #byGroupNumber = new Map<string, Map<string, Set<Known>>>();
   /** Ended requests, in the order they ended. */
   readonly #ended = new Map<string, Known>();
+  /** Slot keys cooling down after their request ended, by key and by group and number. */
+  readonly #coolingByKey = new Map<string, Cooling>();
+  readonly #coolingByGroupNumber = new Map<string, Map<string, Set<Cooling>>>();
+  /** group → number → when it was last handed out, least recently first (Map order). */
+  readonly #lastHandedOut = new Map<string, Map<string, number>>();
+  /** `group\0caller` → the caller's last number, least recent first (Map order). */
+  readonly #lastByCaller = new Map<string, CallerLastNumber>();
   /**
    * Revisions at which keys ended, in two generations swapped every ENDED_REVISION_MEMORY_MS: a late
    * event for an ended key (the watch echo of this replica's own create) is recognised as stale.
@@ -79,9 +108,11 @@ export class LiveView {
   readonly #endCounts = new Map<string, Map<RequestOutcome, number>>();
   #synced = false;
   #arrivals = 0;
+  readonly #ttlLagMs: number;
 
   constructor(options: LiveViewOptions) {
     this.#options = options;
+    this.#ttlLagMs = options.ttlLagMs ?? 0;
     this.#generationStartedMs = options.now();
   }
 
@@ -99,6 +130,7 @@ export class LiveView {
         if (this.knows(event.key, event.revision)) return;
         const request = decodeRequest(event.value);
         if (request) this.#add(request, event.revision);
+        else this.#cooled(event.key, event.revision, decodeRemoval(event.value), true);
         return;
       }
       case 'removed': {
@@ -127,6 +159,7 @@ export class LiveView {
         if (live && live.revision >= change.revision) return;
         const request = decodeRequest(change.value);
         if (request && !this.#ended.has(request.id)) this.#add(request, change.revision);
+        else if (!request) this.#cooled(change.key, change.revision, decodeRemoval(change.value), false);
         return;
       }
       case 'removed': {
@@ -182,22 +215,51 @@ export class LiveView {
 
   /** Whether a request this replica knows of holds the number and has not yet passed its expiry. */
   isNumberBusy(groupName: string, number: string): boolean {
-    const onNumber = this.#byGroupNumber.get(groupName)?.get(number);
-    if (!onNumber) return false;
-    const now = this.#options.now();
-    for (const known of onNumber) if (known.request.expiresAtMs > now) return true;
+    const now = this.#options.now() - this.#ttlLagMs;
+    for (const known of this.#byGroupNumber.get(groupName)?.get(number) ?? [])
+      if (busyUntilMs(known.request) > now) return true;
+    for (const cooling of this.#coolingByGroupNumber.get(groupName)?.get(number) ?? [])
+      if (cooling.untilMs > now) return true;
     return false;
   }
 
   /** Whether this caller already holds a live request on this number of the group. */
   callerHolds(groupName: string, number: string, callerNumber: string): boolean {
-    const onNumber = this.#byGroupNumber.get(groupName)?.get(number);
-    if (!onNumber) return false;
-    const now = this.#options.now();
-    for (const { request } of onNumber) {
-      if (request.callerNumber === callerNumber && request.expiresAtMs > now) return true;
+    const now = this.#options.now() - this.#ttlLagMs;
+    for (const { request } of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
+      if (request.callerNumber === callerNumber && busyUntilMs(request) > now) return true;
     }
+    for (const cooling of this.#coolingByGroupNumber.get(groupName)?.get(number) ?? [])
+      if (cooling.callerNumber === callerNumber && cooling.untilMs > now) return true;
     return false;
+  }
+
+  /** How many numbers of the group are cooling down after a request on them ended. */
+  coolingCount(groupName: string): number {
+    const now = this.#options.now();
+    let n = 0;
+    for (const onNumber of this.#coolingByGroupNumber.get(groupName)?.values() ?? []) {
+      for (const cooling of onNumber) {
+        if (cooling.untilMs > now) {
+          n++;
+          break;
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The group's numbers in the order they were last handed out, least recently first, with when
+   * (ms); a number this view never saw handed out is not in it.
+   */
+  handedOutOrder(groupName: string): ReadonlyMap<string, number> | undefined {
+    return this.#lastHandedOut.get(groupName);
+  }
+
+  /** The number the caller last got in the group, and when, while the history reaches back to it. */
+  lastNumberOf(groupName: string, callerNumber: string): CallerLastNumber | undefined {
+    return this.#lastByCaller.get(`${groupName}\0${callerNumber}`);
   }
 
   /** Live requests on a dialled number, all groups. */
@@ -218,12 +280,20 @@ export class LiveView {
    * requests on the numbers it accepts (e.g. those automatic selection may hand out).
    */
   nextExpiryInMs(groupName: string, counts?: (number: string) => boolean): number | undefined {
+    const now = this.#options.now();
     let earliest: number | undefined;
     for (const { request } of this.#liveOf(groupName)) {
       if (counts && !counts(request.number)) continue;
-      if (earliest === undefined || request.expiresAtMs < earliest) earliest = request.expiresAtMs;
+      const until = busyUntilMs(request);
+      if (until > now && (earliest === undefined || until < earliest)) earliest = until;
     }
-    return earliest === undefined ? undefined : Math.max(0, earliest - this.#options.now());
+    for (const onNumber of this.#coolingByGroupNumber.get(groupName)?.values() ?? []) {
+      for (const { number, untilMs } of onNumber) {
+        if (counts && !counts(number)) continue;
+        if (untilMs > now && (earliest === undefined || untilMs < earliest)) earliest = untilMs;
+      }
+    }
+    return earliest === undefined ? undefined : Math.max(0, earliest - now);
   }
 
   /**
@@ -234,22 +304,31 @@ export class LiveView {
     const now = this.#options.now();
     let earliest: number | undefined;
     for (const { request } of this.#byGroupNumber.get(groupName)?.get(number) ?? []) {
-      if (request.expiresAtMs <= now) continue;
+      const until = busyUntilMs(request);
+      if (until <= now) continue;
       if (callerNumber !== undefined && request.callerNumber !== callerNumber) continue;
-      if (earliest === undefined || request.expiresAtMs < earliest) earliest = request.expiresAtMs;
+      if (earliest === undefined || until < earliest) earliest = until;
+    }
+    for (const cooling of this.#coolingByGroupNumber.get(groupName)?.get(number) ?? []) {
+      if (cooling.untilMs <= now) continue;
+      if (callerNumber !== undefined && cooling.callerNumber !== callerNumber) continue;
+      if (earliest === undefined || cooling.untilMs < earliest) earliest = cooling.untilMs;
     }
     return earliest === undefined ? undefined : earliest - now;
   }
 
   historyOf(id: string): HistoryRecord | undefined {
     this.#prune();
-    return this.#liveById.get(id) ?? this.#ended.get(id);
+    const live = this.#liveById.get(id);
+    return live ? this.#asRecord(live, this.#options.now()) : this.#ended.get(id);
   }
 
   /** Live and remembered ended requests of a group, oldest first. */
   history(groupName: string): HistoryRecord[] {
     this.#prune();
-    const out = [...this.#liveOf(groupName)];
+    const now = this.#options.now();
+    const out: Known[] = [];
+    for (const known of this.#liveOf(groupName)) out.push(this.#asRecord(known, now));
     for (const known of this.#ended.values()) if (known.request.groupName === groupName) out.push(known);
     return out.sort(oldestFirst);
   }
@@ -257,8 +336,19 @@ export class LiveView {
   /** Every record this view holds: live requests and remembered ended ones. */
   *records(): Generator<HistoryRecord> {
     this.#prune();
-    yield* this.#liveById.values();
+    const now = this.#options.now();
+    for (const known of this.#liveById.values()) yield this.#asRecord(known, now);
     yield* this.#ended.values();
+  }
+
+  /**
+   * A request whose key is still held past its expiry (its cool-down, or the moment before the
+   * store's TTL removes it) is recorded as expired when it expired.
+   */
+  #asRecord(known: Known, now: number): Known {
+    const { request } = known;
+    if (known.outcome !== undefined || request.expiresAtMs > now) return known;
+    return { ...known, outcome: 'expired', endedAtMs: Math.max(request.expiresAtMs, request.createdAtMs) };
   }
 
   /** Groups that hold live requests, with how many (for metrics). */
@@ -291,7 +381,9 @@ export class LiveView {
       if (this.knows(e.key, e.revision)) continue;
       const request = decodeRequest(e.value);
       if (request) this.#add(request, e.revision);
+      else this.#cooled(e.key, e.revision, decodeRemoval(e.value), false);
     }
+    for (const key of [...this.#coolingByKey.keys()]) if (!seen.has(key)) this.#uncool(key);
     const now = this.#options.now();
     for (const [key, known] of [...this.#liveByKey]) {
       if (seen.has(key)) continue;
@@ -305,6 +397,8 @@ export class LiveView {
     const request = withoutUserData(full);
     const previous = this.#liveByKey.get(request.key);
     if (previous) this.#unindex(previous);
+    this.#uncool(request.key);
+    this.#handedOut(request);
     const known: Known = { request, revision, arrival: this.#arrivals++ };
     this.#liveByKey.set(request.key, known);
     this.#liveById.set(request.id, known);
@@ -353,6 +447,7 @@ export class LiveView {
 
   #end(key: string, revision: number, outcome: RequestOutcome, atMs: number, seenNow = true): void {
     this.#rememberEnd(key, revision);
+    this.#uncool(key);
     const known = this.#liveByKey.get(key);
     if (!known) return;
     this.#unindex(known);
@@ -365,6 +460,67 @@ export class LiveView {
     this.#ended.set(known.request.id, known);
     this.#prune();
     if (seenNow) this.#seenEnding(known.request, outcome);
+  }
+
+  /**
+   * A put that is not a request: a cooling marker ends the request on the key (as a removal would)
+   * and keeps the key taken until the marker says; anything else is ignored.
+   */
+  #cooled(key: string, revision: number, reason: RemovalReason | null, seenNow: boolean): void {
+    if (reason?.coolsUntilMs === undefined) return;
+    const request = this.#liveByKey.get(key)?.request ?? reason.request;
+    this.#removed(key, revision, reason, reason.atMs, seenNow);
+    if (!request || reason.coolsUntilMs <= this.#options.now()) return;
+    const cooling: Cooling = {
+      key,
+      groupName: request.groupName,
+      number: request.number,
+      untilMs: reason.coolsUntilMs,
+    };
+    if (request.callerNumber !== undefined) cooling.callerNumber = request.callerNumber;
+    this.#coolingByKey.set(key, cooling);
+    let numbers = this.#coolingByGroupNumber.get(cooling.groupName);
+    if (!numbers) this.#coolingByGroupNumber.set(cooling.groupName, (numbers = new Map()));
+    let onNumber = numbers.get(cooling.number);
+    if (!onNumber) numbers.set(cooling.number, (onNumber = new Set()));
+    onNumber.add(cooling);
+  }
+
+  #uncool(key: string): void {
+    const cooling = this.#coolingByKey.get(key);
+    if (!cooling) return;
+    this.#coolingByKey.delete(key);
+    const numbers = this.#coolingByGroupNumber.get(cooling.groupName);
+    const onNumber = numbers?.get(cooling.number);
+    if (!numbers || !onNumber) return;
+    onNumber.delete(cooling);
+    if (onNumber.size > 0) return;
+    numbers.delete(cooling.number);
+    if (numbers.size === 0) this.#coolingByGroupNumber.delete(cooling.groupName);
+  }
+
+  /** Keeps the order numbers were handed out in, and each caller's last number. */
+  #handedOut(request: CallInRequest): void {
+    const { groupName, number, createdAtMs, callerNumber } = request;
+    let order = this.#lastHandedOut.get(groupName);
+    if (!order) this.#lastHandedOut.set(groupName, (order = new Map()));
+    const before = order.get(number);
+    if (before === undefined || before <= createdAtMs) {
+      order.delete(number);
+      order.set(number, createdAtMs);
+    }
+    if (callerNumber === undefined) return;
+    const callerKey = `${groupName}\0${callerNumber}`;
+    const last = this.#lastByCaller.get(callerKey);
+    if (last && last.atMs > createdAtMs) return;
+    this.#lastByCaller.delete(callerKey);
+    this.#lastByCaller.set(callerKey, { number, atMs: createdAtMs });
+    // Kept as far back as the history reaches, and at most as many as it holds.
+    const cutoff = this.#options.now() - this.#options.historyMs;
+    for (const [k, v] of this.#lastByCaller) {
+      if (this.#lastByCaller.size <= this.#options.historyMaxEntries && v.atMs >= cutoff) break;
+      this.#lastByCaller.delete(k);
+    }
   }
 
   #seenEnding(request: CallInRequest, outcome: RequestOutcome): void {

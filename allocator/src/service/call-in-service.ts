@@ -1,6 +1,8 @@
 import {
   bestMatch,
   busyRule,
+  busyUntilMs,
+  decodeRemoval,
   candidateSlotKeys,
   decodeRequest,
   encodeRecord,
@@ -19,7 +21,9 @@ import {
   matchLevel,
   removalOf,
   selectRecords,
+  Selector,
   slotKey,
+  slotTtlSeconds,
   type Attempt,
   type CallInRequest,
   type LocalPresenceMatch,
@@ -38,7 +42,7 @@ import {
   type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
-import { areaCodeOf, numberLocality, type NumberLocality } from '#api';
+import { areaCodeOf, numberLocality, type DnisEntry, type NumberLocality } from '#api';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
@@ -84,6 +88,8 @@ export type CreateRefusal = 'number_unavailable' | 'no_local_number';
 export interface CreatedRequest {
   request: CallInRequest;
   localPresence?: LocalPresenceMatch;
+  /** True when the caller got the number they had last (the group's selection.stickySeconds). */
+  sticky?: true;
 }
 
 export interface CreateInput {
@@ -129,9 +135,17 @@ export type RequestState =
  */
 export class CallInService {
   readonly #d: CallInServiceDeps;
+  readonly #selector: Selector;
+  /**
+   * `group\0number` of the unique-DNIS numbers this replica is writing a create for right now:
+   * passed over by its other creates, which the view cannot yet tell (it learns of a create once
+   * written), so concurrent requests on one replica do not all reach for the same free numbers.
+   */
+  readonly #inFlight = new Set<string>();
 
   constructor(deps: CallInServiceDeps) {
     this.#d = deps;
+    this.#selector = new Selector(deps.random, (g) => deps.view.handedOutOrder(g));
   }
 
   async create(groupName: string, input: CreateInput): Promise<CreatedRequest> {
@@ -154,18 +168,51 @@ export class CallInService {
         { details: { field: 'callerNumber' } },
       );
     }
-    const created = group.index.locality
-      ? await this.#createNear(group, group.index.locality, input)
-      : await this.#createAny(group, input);
+    const created =
+      (await this.#createSticky(group, input)) ??
+      (group.index.locality
+        ? await this.#createNear(group, group.index.locality, input)
+        : await this.#createAny(group, input));
     if (created) return created;
     throw this.#exhausted(group);
   }
 
-  /** Automatic selection over every number that is not reserved, from a random start. */
+  /**
+   * Stickiness: the number the caller had last, when they had it within the group's
+   * selection.stickySeconds, automatic selection may hand it out (and, with a required local
+   * presence, it is near enough) and the view shows it free. Undefined otherwise, or when the store
+   * refuses it.
+   */
+  async #createSticky(group: RegisteredGroup, input: CreateInput): Promise<CreatedRequest | undefined> {
+    const { settings, index } = group;
+    const callerNumber = input.callerNumber;
+    if (settings.selection.stickySeconds === 0 || callerNumber === undefined) return undefined;
+    const last = this.#d.view.lastNumberOf(settings.groupName, callerNumber);
+    if (!last || this.#d.now() - last.atMs > settings.selection.stickySeconds * 1000) return undefined;
+    const entry = index.byNumber.get(last.number);
+    if (!entry || entry.reserved === true) return undefined;
+    if (this.#isBusy(group, callerNumber)(entry)) return undefined;
+    const locality = index.locality;
+    const near = locality
+      ? matchLevel(
+          locality.localities.get(entry.number),
+          numberLocality(callerNumber),
+          locality.settings.level,
+        )
+      : undefined;
+    if (locality?.settings.match === 'require' && near !== locality.settings.level) return undefined;
+    const plan = planNumberAttempts(entry, settings, callerNumber, this.#d.random);
+    const request = await this.#firstAccepted(group, plan, input);
+    if (!request) return undefined;
+    return near !== undefined ? { request, localPresence: near, sticky: true } : { request, sticky: true };
+  }
+
+  /** Automatic selection over every number that is not reserved, in the group's selection order. */
   async #createAny(group: RegisteredGroup, input: CreateInput): Promise<CreatedRequest | undefined> {
     const { settings, index } = group;
-    const isBusy = busyRule(this.#d.view, settings.groupName, settings, input.callerNumber);
-    const plan = planAttempts(index.automatic, settings, input.callerNumber, isBusy, this.#d.random);
+    const isBusy = this.#isBusy(group, input.callerNumber);
+    const pick = this.#selector.picker(settings.groupName, settings.selection.strategy);
+    const plan = planAttempts(index.automatic, settings, input.callerNumber, isBusy, this.#d.random, pick);
     const request = await this.#firstAccepted(group, plan, input);
     return request && { request };
   }
@@ -182,13 +229,23 @@ export class CallInService {
     const { settings, index } = group;
     const caller = input.callerNumber !== undefined ? numberLocality(input.callerNumber) : undefined;
     const tiers = localTiers(locality, index.automatic, caller);
-    const isBusy = busyRule(this.#d.view, settings.groupName, settings, input.callerNumber);
-    const plan = planTieredAttempts(tiers, settings, input.callerNumber, isBusy, this.#d.random);
+    const isBusy = this.#isBusy(group, input.callerNumber);
+    const pick = this.#selector.picker(settings.groupName, settings.selection.strategy);
+    const plan = planTieredAttempts(tiers, settings, input.callerNumber, isBusy, this.#d.random, pick);
     let last: TieredAttempt | undefined;
     const request = await this.#firstAccepted(group, plan, input, (a) => (last = a));
     if (request) return { request, localPresence: last?.localPresence ?? 'none' };
     if (locality.settings.match === 'require') throw this.#noLocalNumber(group, tiers[0], caller);
     return undefined;
+  }
+
+  /** Whether automatic selection passes a number over: the view's rule, and this replica's writes in flight. */
+  #isBusy(group: RegisteredGroup, callerNumber: string | undefined): (entry: DnisEntry) => boolean {
+    const { settings } = group;
+    const shown = busyRule(this.#d.view, settings.groupName, settings, callerNumber);
+    if (!settings.uniqueDnis) return shown;
+    const prefix = `${settings.groupName}\0`;
+    return (entry) => this.#inFlight.has(prefix + entry.number) || shown(entry);
   }
 
   /** POOL_EXHAUSTED, with when a number automatic selection may hand out frees, if known. */
@@ -317,13 +374,17 @@ export class CallInService {
       const value = encodeRecord(
         input.userData !== undefined ? { ...request, userData: input.userData } : request,
       );
+      const inFlight = settings.uniqueDnis ? `${groupName}\0${request.number}` : undefined;
+      if (inFlight !== undefined) this.#inFlight.add(inFlight);
       try {
-        const revision = await this.#d.store.create(request.key, value, settings.expirySeconds);
+        const revision = await this.#d.store.create(request.key, value, slotTtlSeconds(settings));
         this.#d.view.applyCreated(request, revision);
         this.#d.observer?.created(groupName, attempts);
         return request;
       } catch (err) {
         if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
+      } finally {
+        if (inFlight !== undefined) this.#inFlight.delete(inFlight);
       }
     }
     return undefined;
@@ -345,8 +406,10 @@ export class CallInService {
     if (known !== undefined || !last) return known;
     try {
       const entry = await this.#d.store.get(slotKey(settings.groupName, number, last.discriminator));
-      const holder = entry && decodeRequest(entry.value);
-      return holder ? Math.max(0, holder.expiresAtMs - this.#d.now()) : undefined;
+      if (!entry) return undefined;
+      const holder = decodeRequest(entry.value);
+      const until = holder ? busyUntilMs(holder) : decodeRemoval(entry.value)?.coolsUntilMs;
+      return until !== undefined ? Math.max(0, until - this.#d.now()) : undefined;
     } catch {
       return undefined; // only the hint is lost
     }
@@ -536,10 +599,16 @@ export class CallInService {
     throw unknownGroup(groupName);
   }
 
-  groupStatus(group: RegisteredGroup): { poolSize: number; numbersInUse: number; liveRequests: number } {
+  groupStatus(group: RegisteredGroup): {
+    poolSize: number;
+    numbersInUse: number;
+    numbersCooling: number;
+    liveRequests: number;
+  } {
     return {
       poolSize: group.pool.length,
       numbersInUse: this.#d.view.busyCount(group.settings.groupName),
+      numbersCooling: this.#d.view.coolingCount(group.settings.groupName),
       liveRequests: this.#d.view.liveRequests(group.settings.groupName).length,
     };
   }
@@ -567,12 +636,22 @@ export class CallInService {
     return { request, revision: entry.revision };
   }
 
-  /** Compare-and-set removal; false when another replica (or the TTL) got there first. */
+  /**
+   * Compare-and-set removal, or, for a request with a cool-down, a compare-and-set put of the
+   * cooling marker that keeps its slot key taken for the cool-down (TTL); false when another replica
+   * (or the TTL) got there first.
+   */
   async #end(request: CallInRequest, revision: number, outcome: RemovalReason['outcome']): Promise<boolean> {
     const reason = encodeRecord(removalOf(request, outcome, this.#d.now()));
     try {
-      const removedAt = await this.#d.store.remove(request.key, revision, reason);
-      this.#d.view.apply({ type: 'removed', key: request.key, revision: removedAt, reason });
+      const coolDown = request.coolDownSeconds;
+      if (coolDown !== undefined) {
+        const cooledAt = await this.#d.store.replace(request.key, reason, revision, coolDown);
+        this.#d.view.apply({ type: 'put', key: request.key, value: reason, revision: cooledAt });
+      } else {
+        const removedAt = await this.#d.store.remove(request.key, revision, reason);
+        this.#d.view.apply({ type: 'removed', key: request.key, revision: removedAt, reason });
+      }
       return true;
     } catch (err) {
       if (err instanceof StoreError && err.code === StoreCode.Conflict) return false;

@@ -14,6 +14,8 @@ export function group(name: string, over: Partial<ResolvedGroup> = {}, size = 3)
     accessCode: { generate: true, length: 6 },
     expirySeconds: 30,
     uniqueDnis: false,
+    coolDownSeconds: 0,
+    selection: { strategy: 'random', stickySeconds: 0 },
     dnisPool: Array.from({ length: size }, (_, i) => ({ number: `+1800555${String(1000 + i)}` })),
     ...over,
   };

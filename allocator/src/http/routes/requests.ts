@@ -53,6 +53,11 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
                 description:
                   "Groups with localPresence: the number is in the caller's area, in the caller's country, or neither",
               },
+              sticky: {
+                type: 'boolean',
+                description:
+                  'Groups with selection.stickySeconds: true when the caller got the number they had last',
+              },
             },
           },
         },
@@ -66,7 +71,11 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
           ? undefined
           : parsePhoneNumber('callerNumber', req.body.callerNumber);
       const number = req.body?.number === undefined ? undefined : parsePhoneNumber('number', req.body.number);
-      const { request: created, localPresence } = await service.create(groupName, {
+      const {
+        request: created,
+        localPresence,
+        sticky,
+      } = await service.create(groupName, {
         ...(number !== undefined ? { number } : {}),
         ...(callerNumber !== undefined ? { callerNumber } : {}),
         ...(req.body?.userData !== undefined ? { userData: req.body.userData } : {}),
@@ -78,6 +87,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
       const answer = requestView(created);
       answer.expirySeconds = Math.round((created.expiresAtMs - created.createdAtMs) / 1000);
       if (localPresence !== undefined) answer.localPresence = localPresence;
+      if (sticky) answer.sticky = true;
       return reply.code(201).send(answer);
     },
   );
@@ -204,6 +214,8 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
           generateAccessCode: g.settings.accessCode.generate,
           accessCodeLength: g.settings.accessCode.length,
           expirySeconds: g.settings.expirySeconds,
+          coolDownSeconds: g.settings.coolDownSeconds,
+          selection: g.settings.selection,
           ...service.groupStatus(g),
           ...(g.problem
             ? {

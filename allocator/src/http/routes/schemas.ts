@@ -191,8 +191,24 @@ export const groupList = {
           },
           accessCodeLength: { type: 'integer' },
           expirySeconds: { type: 'integer' },
+          coolDownSeconds: {
+            type: 'integer',
+            description: 'Seconds a number rests after a request on it ends, before it is handed out again',
+          },
+          selection: {
+            type: 'object',
+            properties: {
+              strategy: { type: 'string', enum: ['random', 'leastRecentlyUsed', 'roundRobin'] },
+              stickySeconds: { type: 'integer' },
+            },
+            required: ['strategy', 'stickySeconds'],
+          },
           poolSize: { type: 'integer' },
           numbersInUse: { type: 'integer' },
+          numbersCooling: {
+            type: 'integer',
+            description: 'Numbers resting after their request ended (coolDownSeconds), not handed out yet',
+          },
           liveRequests: { type: 'integer' },
           configProblem: {
             type: 'object',
