@@ -330,15 +330,7 @@ try {
     try {
       for (const s of scenarios) {
         const { statuses, levels, perSecond } = await send(replicas, s.group, s.bodies());
-        let attempts = 0;
-        let created = 0;
-        for (const r of replicas) {
-          attempts += await metric(r, `c2c_allocator_allocation_attempts_total{group="${s.group}"}`);
-          created += await metric(
-            r,
-            `c2c_allocator_requests_total{group="${s.group}",operation="create",outcome="created"}`,
-          );
-        }
+        const { attempts, created } = await attemptsAndCreates(replicas, s.group);
         const row = {
           scenario: s.what,
           replicas: count,

@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRemoval, encodeRecord, removalOf, type CallInRequest } from './call-in-request.ts';
-import { slotKey } from './keys.ts';
-import { historyEvents, LiveView } from './live-view.ts';
+import { historyEvents } from './live-view.ts';
+import { uniqueRequest, viewFixture } from '../testing/live-view-fixtures.ts';
 
-function setup() {
-  let nowMs = 5_000_000;
-  const ended: string[] = [];
-  const view = new LiveView({
-    now: () => nowMs,
-    historyMs: 600_000,
-    historyMaxEntries: 100,
-    onEnded: (r, outcome) => ended.push(`${r.id}:${outcome}`),
-  });
-  return { view, ended, now: () => nowMs, advance: (ms: number) => (nowMs += ms) };
-}
+const setup = () => viewFixture({ startMs: 5_000_000, historyMs: 600_000 });
 
 function request(id: string, number: string, createdAtMs: number, extra: Partial<CallInRequest> = {}) {
-  return {
-    id,
-    groupName: 'g',
-    number,
-    uniqueDnis: true,
-    createdAtMs,
-    expiresAtMs: createdAtMs + 30_000,
-    key: slotKey('g', number, { kind: 'unique' }),
-    ...extra,
-  } satisfies CallInRequest;
+  return uniqueRequest(id, number, createdAtMs, extra);
 }
 
 const put = (r: CallInRequest, revision: number, atMs: number) =>

@@ -1,33 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, removalOf, type CallInRequest } from './call-in-request.ts';
-import { slotKey } from './keys.ts';
-import { LiveView } from './live-view.ts';
+import { uniqueRequest, viewFixture } from '../testing/live-view-fixtures.ts';
 
-function setup() {
-  let nowMs = 5_000_000;
-  const ended: string[] = [];
-  const view = new LiveView({
-    now: () => nowMs,
-    historyMs: 600_000,
-    historyMaxEntries: 3,
-    onEnded: (r, outcome) => ended.push(`${r.id}:${outcome}`),
-  });
-  return { view, ended, now: () => nowMs, advance: (ms: number) => (nowMs += ms) };
-}
+const setup = () => viewFixture({ startMs: 5_000_000, historyMs: 600_000, historyMaxEntries: 3 });
 
-function request(id: string, number: string, createdAtMs: number, extra: Partial<CallInRequest> = {}) {
-  return {
-    id,
-    groupName: 'g',
-    number,
-    uniqueDnis: true,
-    createdAtMs,
-    expiresAtMs: createdAtMs + 30_000,
-    coolDownSeconds: 10,
-    key: slotKey('g', number, { kind: 'unique' }),
-    ...extra,
-  } satisfies CallInRequest;
-}
+const request = (id: string, number: string, createdAtMs: number, extra: Partial<CallInRequest> = {}) =>
+  uniqueRequest(id, number, createdAtMs, { coolDownSeconds: 10, ...extra });
 
 const cooled = (r: CallInRequest, revision: number, atMs: number) =>
   ({ type: 'put', key: r.key, value: encodeRecord(removalOf(r, 'matched', atMs)), revision }) as const;
@@ -83,6 +61,22 @@ describe('LiveView: cooling markers', () => {
     expect(view.nextExpiryInMs('g')).toBe(10_000);
     advance(10_000);
     expect(view.isNumberBusy('g', '+18005551003')).toBe(false);
+  });
+
+  it('keeps numbers busy for the store’s TTL lag past the marker’s time and the expiry', () => {
+    const { view, now, advance } = viewFixture({ startMs: 5_000_000, ttlLagMs: 1_000 });
+    const r = request('g1', '+18005551005', now());
+    view.apply(cooled(r, 2, now()));
+    const s = request('g2', '+18005551006', now(), { coolDownSeconds: undefined });
+    view.applyCreated(s, 3);
+    advance(10_999);
+    expect(view.isNumberBusy('g', '+18005551005')).toBe(true);
+    advance(1);
+    expect(view.isNumberBusy('g', '+18005551005')).toBe(false);
+    advance(19_999);
+    expect(view.isNumberBusy('g', '+18005551006')).toBe(true);
+    advance(1);
+    expect(view.isNumberBusy('g', '+18005551006')).toBe(false);
   });
 
   it('a new request on a key that was cooling ends the cooling', () => {

@@ -1,34 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRecord, type CallInRequest } from './call-in-request.ts';
 import { slotKey } from './keys.ts';
-import { historyEvents, LiveView } from './live-view.ts';
+import { historyEvents } from './live-view.ts';
+import { uniqueRequest, viewFixture } from '../testing/live-view-fixtures.ts';
 
-function setup(options: { historyMs?: number; historyMaxEntries?: number } = {}) {
-  let nowMs = 1_000_000;
-  const ended: string[] = [];
-  const view = new LiveView({
-    now: () => nowMs,
-    historyMs: options.historyMs ?? 60_000,
-    historyMaxEntries: options.historyMaxEntries ?? 100,
-    onEnded: (r, outcome) => ended.push(`${r.id}:${outcome}`),
-  });
-  view.apply({ type: 'snapshot', entries: [] });
-  const advance = (ms: number) => (nowMs += ms);
-  return { view, ended, advance, now: () => nowMs };
-}
-
-function request(id: string, number: string, now: number, extra: Partial<CallInRequest> = {}): CallInRequest {
-  return {
-    id,
-    groupName: 'g',
-    number,
-    uniqueDnis: true,
-    createdAtMs: now,
-    expiresAtMs: now + 30_000,
-    key: slotKey('g', number, { kind: 'unique' }),
-    ...extra,
-  };
-}
+const setup = (options: { historyMs?: number; historyMaxEntries?: number } = {}) =>
+  viewFixture({ ...options, synced: true });
+const request = uniqueRequest;
 
 const removal = (id: string, atMs: number) => encodeRecord({ outcome: 'matched', id, atMs });
 
