@@ -33,7 +33,9 @@ export interface CoordinationStore {
   /**
    * Calls `onEvent` with a `snapshot` of the live entries under `prefix`, then with every later
    * change. After a reconnection a new `snapshot` replaces the old one. Every event carries the
-   * revision it was written at, so a receiver can drop stale ones.
+   * revision it was written at, so a receiver can drop stale ones. A put removed or replaced before
+   * the watch read it may be skipped (NATS: the removal purges it from the stream), never what came
+   * after it: a removal therefore carries what a reader needs of the request (`removalOf`).
    */
   watch(prefix: string, onEvent: (event: StoreEvent) => void, options?: WatchOptions): Promise<StoreWatch>;
   /**
