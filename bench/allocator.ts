@@ -1,7 +1,7 @@
 /**
  * Allocator benchmark, loopback only, a little over a minute: raw NATS KV concurrent create/s (the
  * baseline), a bare Node HTTP server (the floor of any Node HTTP service here), allocations/s through
- * the HTTP API with 1 and 2 replicas, and p50/p99 latency at half of each peak next to raw KV create
+ * the HTTP API with 1, 2 and 4 replicas, p50/p99 latency at half of the 1- and 2-replica peaks next to raw KV create
  * latency at the same rate; CPU per operation of every process, and what the allocators report of
  * their own pauses during the latency window. Writes bench/results/allocator.json and .md.
  *
@@ -231,6 +231,53 @@ async function runtimeFigures(url: string) {
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/**
+ * Least-squares lines through the CPU per allocation at each replica count: the allocators' sum as
+ * a + d × (n − 1) (its own work, then each write decoded once more per other replica) and
+ * nats-server's as s + f × n (storing a write, then delivering it to each watching replica).
+ */
+function scalingModel(
+  perAllocation: Record<number, Record<string, number>>,
+  rawKv: Record<string, number>,
+  bareHttp: Record<string, number>,
+) {
+  const counts = Object.keys(perAllocation)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const allocators = (n: number) =>
+    sum(
+      Object.entries(perAllocation[n] ?? {})
+        .filter(([k]) => k.startsWith('allocator'))
+        .map(([, v]) => v),
+    );
+  const natsOf = (n: number) => perAllocation[n]?.['nats-server'] ?? 0;
+  const fit = (xs: number[], ys: number[]) => {
+    const mx = sum(xs) / xs.length;
+    const my = sum(ys) / ys.length;
+    const slope = sum(xs.map((x, i) => (x - mx) * ((ys[i] ?? 0) - my))) / sum(xs.map((x) => (x - mx) ** 2));
+    return { intercept: my - slope * mx, slope };
+  };
+  const total = counts.map((n) => round(allocators(n) + natsOf(n)));
+  const alloc = fit(
+    counts.map((n) => n - 1),
+    counts.map(allocators),
+  );
+  const natsFit = fit(counts, counts.map(natsOf));
+  const floor = (bareHttp['bare HTTP server'] ?? 0) + (rawKv['load generator'] ?? 0);
+  const at = (n: number) => total[counts.indexOf(n)] ?? NaN;
+  return {
+    replicas: counts,
+    totalMicros: total,
+    ratio2: round(at(2) / at(1)),
+    ratio4: round(at(4) / at(1)),
+    floorRatio: round(allocators(1) / floor),
+    allocatorOwnMicros: round(alloc.intercept),
+    allocatorPerOtherReplicaMicros: round(alloc.slope),
+    natsBaseMicros: round(natsFit.intercept),
+    natsPerReplicaMicros: round(natsFit.slope),
+  };
+}
+
 /** An allocator's metrics: the value of the first series whose line starts with `prefix`, or NaN. */
 async function scrape(url: string): Promise<(prefix: string) => number> {
   const lines = (await (await fetch(`${metricsUrlOf.get(url) ?? url}/metrics`)).text()).split('\n');
@@ -368,8 +415,8 @@ spec:
   const peaks: Record<number, number> = {};
   const cpuPerAllocation: Record<number, Record<string, number>> = {};
   const latencies: Record<number, Latency> = {};
-  let urls2: string[] = [];
-  for (const replicas of [1, 2]) {
+  let uniq = { perSecond: 0, attempts: 0 };
+  for (const replicas of [1, 2, 4]) {
     const urls = await startAllocators(replicas, `bench-api-${replicas}`, groupsDir);
     // 3. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
     const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
@@ -383,6 +430,11 @@ spec:
     cpuPerAllocation[replicas] = r.cpuMicros;
     console.log(`HTTP allocations, ${replicas} replica(s): ${r.perSecond}/s (${r.failed} failed)`);
     console.log(`  CPU µs per allocation: ${JSON.stringify(r.cpuMicros)}`);
+    if (replicas === 4) {
+      // CPU per allocation is what scales; latency on 2 CPUs shared by six busy processes is not.
+      await stopAllocators();
+      continue;
+    }
     // 4. Latency at half of that peak: open loop, requests sent on schedule whatever the answers.
     const half = Math.round(r.perSecond / 2);
     // The latency baseline: raw KV creates (what each allocation waits for) at the same rate.
@@ -425,20 +477,24 @@ spec:
     console.log(
       `  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms; allocator ${JSON.stringify(pauses)}`,
     );
-    if (replicas === 2) urls2 = urls;
-    else await stopAllocators();
+    if (replicas === 2) {
+      // 5. Unique DNIS under contention: attempts per allocation with a random start.
+      const uniqClient = new LoadClient(urls, CONCURRENCY, '/v1/groups/unique/requests', body);
+      const u = await closedLoop(CONCURRENCY, 2_000, () => uniqClient.post().then((st) => st === 201));
+      uniqClient.close();
+      uniq = { perSecond: u.perSecond, attempts: await attemptsPerAllocation(urls, 'unique') };
+      console.log(
+        `unique DNIS, 2 replicas: ${uniq.perSecond}/s, ${uniq.attempts} create attempts per allocation`,
+      );
+    }
+    await stopAllocators();
   }
 
-  // 5. Unique DNIS under contention: attempts per allocation with a random start.
-  const uniqClient = new LoadClient(urls2, CONCURRENCY, '/v1/groups/unique/requests', body);
-  const uniq = await closedLoop(CONCURRENCY, 2_000, () => uniqClient.post().then((s) => s === 201));
-  uniqClient.close();
-  const attempts = await attemptsPerAllocation(urls2, 'unique');
-  console.log(`unique DNIS, 2 replicas: ${uniq.perSecond}/s, ${attempts} create attempts per allocation`);
-  await stopAllocators();
-
+  const attempts = uniq.attempts;
   const api1 = { perSecond: peaks[1] as number };
   const api2 = { perSecond: peaks[2] as number };
+  const api4 = { perSecond: peaks[4] as number };
+  const scaling = scalingModel(cpuPerAllocation, raw.cpuMicros, bareHttp.cpuMicros);
   const lat1 = latencies[1] as Latency;
   const lat2 = latencies[2] as Latency;
   const report = {
@@ -453,14 +509,20 @@ spec:
     rawKvCreatePerSecond: raw.perSecond,
     rawKvCreatePerSecondClientDefaults: rawDefault.perSecond,
     bareHttpRequestsPerSecond: bareHttp.perSecond,
-    httpAllocationsPerSecond: { replicas1: api1.perSecond, replicas2: api2.perSecond },
+    httpAllocationsPerSecond: {
+      replicas1: api1.perSecond,
+      replicas2: api2.perSecond,
+      replicas4: api4.perSecond,
+    },
     // CPU time of each process during the closed-loop measurements, per create or allocation.
     cpuMicroseconds: {
       perRawKvCreate: raw.cpuMicros,
       perBareHttpRequest: bareHttp.cpuMicros,
       perAllocation1Replica: cpuPerAllocation[1],
       perAllocation2Replicas: cpuPerAllocation[2],
+      perAllocation4Replicas: cpuPerAllocation[4],
     },
+    scaling,
     latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
     uniqueDnis: { perSecond: uniq.perSecond, attemptsPerAllocation: attempts, poolSize: 10_000 },
     targets: {
@@ -469,7 +531,15 @@ spec:
       p99Below10msAtHalfPeak: Math.max(lat1.p99Ms, lat2.p99Ms) < 10,
     },
   };
-  const cpuColumns = ['load generator', 'nats-server', 'bare HTTP server', 'allocator 1', 'allocator 2'];
+  const cpuColumns = [
+    'load generator',
+    'nats-server',
+    'bare HTTP server',
+    'allocator 1',
+    'allocator 2',
+    'allocator 3',
+    'allocator 4',
+  ];
   const pausesText = (l: Latency) =>
     `allocators during the window: ${l.allocatorPauses.serverSideWithin10msPercent} % answered within 10 ms by their own clock, ` +
     `longest event-loop delay ${l.allocatorPauses.eventLoopDelayMaxMs} ms, ` +
@@ -493,6 +563,7 @@ ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Comm
 | raw NATS KV concurrent create, client defaults | ${rawDefault.perSecond}/s |
 | allocations through the HTTP API, 1 replica | ${api1.perSecond}/s (${Math.round((api1.perSecond / raw.perSecond) * 100)} % of raw KV) |
 | allocations through the HTTP API, 2 replicas | ${api2.perSecond}/s (${Math.round((api2.perSecond / raw.perSecond) * 100)} % of raw KV) |
+| allocations through the HTTP API, 4 replicas (2 CPUs: CPU per allocation is the figure) | ${api4.perSecond}/s |
 | bare Node HTTP server (no framework, no store), same load generator | ${bareHttp.perSecond}/s |
 | raw KV create latency at that rate (${lat1.ratePerSecond}/s, open loop, same client) | p50 ${lat1.rawKvAtSameRate.p50Ms} ms, p99 ${lat1.rawKvAtSameRate.p99Ms} ms, max ${lat1.rawKvAtSameRate.maxMs} ms |
 | latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms; ${pausesText(lat1)} |
@@ -508,6 +579,19 @@ ${cpuRow('raw KV create', raw.cpuMicros)}
 ${cpuRow('bare HTTP request', bareHttp.cpuMicros)}
 ${cpuRow('allocation, 1 replica', cpuPerAllocation[1])}
 ${cpuRow('allocation, 2 replicas', cpuPerAllocation[2])}
+${cpuRow('allocation, 4 replicas', cpuPerAllocation[4])}
+
+Scaling, the goals of issue 16 as ratios of this run (the model: docs/allocator.md § Scaling):
+
+| measure | figure |
+| --- | --- |
+| CPU per allocation, all allocators + nats-server, 1 / 2 / 4 replicas | ${scaling.totalMicros.join(' / ')} µs |
+| the same, 2 ÷ 1 and 4 ÷ 1 replicas (goal ≤ 1.15) | ${scaling.ratio2} and ${scaling.ratio4} |
+| one replica's CPU per allocation ÷ (bare HTTP request + raw KV create on the client) (goal ≤ 1.2) | ${scaling.floorRatio} |
+| p99 at half of the 1-replica peak ÷ raw KV p99 at that rate (goal ≤ 2) | ${round(lat1.p99Ms / Math.max(lat1.rawKvAtSameRate.p99Ms, 0.001))} |
+| unique ÷ shared allocations/s, 2 replicas (goal ≥ 0.9) | ${round(uniq.perSecond / api2.perSecond)} |
+| fitted: the allocators' CPU per allocation = a + d × (replicas − 1) | a = ${scaling.allocatorOwnMicros} µs, d = ${scaling.allocatorPerOtherReplicaMicros} µs |
+| fitted: nats-server's CPU per allocation = s + f × replicas | s = ${scaling.natsBaseMicros} µs, f = ${scaling.natsPerReplicaMicros} µs |
 
 Targets: allocations/s ≥ 0.5 × raw KV create/s: **${report.targets.allocationsAtLeastHalfOfRawKv ? 'met' : 'missed'}**;
 p99 < 10 ms at half of peak: **${report.targets.p99Below10msAtHalfPeak ? 'met' : 'missed'}**.
