@@ -554,7 +554,9 @@ export class CallInService {
       const record = this.#d.view.historyOf(id);
       if (record && record.outcome && (allowed?.(record.request.groupName) ?? true))
         return { state: 'ended', record };
-      if (live || record || caughtUp || !(await this.#catchUp())) throw notFound(id);
+      // Unknown here, or listed as live by the view while the store no longer holds it (ended through
+      // another replica a moment ago): once the view has caught up, it knows what became of it.
+      if (live || record?.outcome || caughtUp || !(await this.#catchUp())) throw notFound(id);
     }
   }
 

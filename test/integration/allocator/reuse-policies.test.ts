@@ -162,6 +162,30 @@ describe('cool-down, selection strategies and stickiness with three replicas on 
     }
   });
 
+  it('keeps every number to one request while sticky callers and others race over the replicas', async () => {
+    const callers = Array.from({ length: 15 }, (_, i) => `+1415555${String(2000 + i)}`);
+    const first = await Promise.all(callers.map((callerNumber, i) => create(i, 'sticky', { callerNumber })));
+    expect(first.map((r) => r.status)).toEqual(callers.map(() => 201));
+    const had = new Map(callers.map((c, i) => [c, first[i]?.body.number as string]));
+    await Promise.all(first.map((r, i) => on(i + 1).request('DELETE', `/v1/requests/${r.body.id}`)));
+    // Every replica's view has seen the creates once it read them.
+    for (let i = 0; i < replicas.length; i++)
+      for (const r of first) expect((await on(i).get(`/v1/requests/${r.body.id}`)).state).toBe('cancelled');
+    const results = await Promise.all([
+      ...callers.map((callerNumber, i) => create(i + 2, 'sticky', { callerNumber })),
+      ...Array.from({ length: 20 }, (_, i) => create(i, 'sticky')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 201));
+    const numbers = results.map((r) => r.body.number as string);
+    expect(new Set(numbers).size).toBe(numbers.length);
+    callers.forEach((caller, i) => {
+      const r = results[i];
+      if (r?.body.sticky === true) expect(r.body.number).toBe(had.get(caller));
+    });
+    expect(results.slice(0, callers.length).filter((r) => r.body.sticky === true).length).toBeGreaterThan(0);
+    expect((await slots(set.kv, 'sticky')).live).toEqual(expect.arrayContaining(numbers));
+  });
+
   it('hands a caller their last number again on any replica, and another when it is taken', async () => {
     const caller = '+14155550100';
     const first = await create(0, 'sticky', { callerNumber: caller });
