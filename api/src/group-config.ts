@@ -4,7 +4,7 @@
  * about 0.5 MB of CSV, half of what the same pool costs as JSON, well inside a ConfigMap's 1 MiB.
  */
 import { AppError } from '#lib';
-import { Defaults, Limits, SELECTION_STRATEGIES, orList } from './issues.ts';
+import { Defaults, Limits, SELECTION_STRATEGIES, isWholeNumberIn, orList } from './issues.ts';
 import { formatDnisCsv, parseDnisCsv, poolEntryOf } from './dnis-csv.ts';
 import { GroupConfigMap, type LocalPresence, type ResolvedGroup, type Selection } from './resolved-group.ts';
 
@@ -54,10 +54,6 @@ function invalid(message: string, details?: Record<string, unknown>): GroupConfi
   );
 }
 
-function isInteger(value: unknown, min: number, max: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
-}
-
 /** Reads ConfigMap data back; throws GroupConfigError (code GROUP_CONFIG_INVALID) naming what is wrong. */
 export function decodeGroupConfig(data: Record<string, string | undefined>): ResolvedGroup {
   const settingsText = data[GroupConfigMap.settingsKey];
@@ -86,12 +82,12 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
   ) {
     throw invalid(`${GroupConfigMap.settingsKey}: accessCode.generate must be true or false`);
   }
-  if (!isInteger(s.accessCode.length, Limits.accessCodeLengthMin, Limits.accessCodeLengthMax)) {
+  if (!isWholeNumberIn(s.accessCode.length, Limits.accessCodeLengthMin, Limits.accessCodeLengthMax)) {
     throw invalid(
       `${GroupConfigMap.settingsKey}: accessCode.length must be a whole number from ${Limits.accessCodeLengthMin} to ${Limits.accessCodeLengthMax}`,
     );
   }
-  if (!isInteger(s.expirySeconds, Limits.expirySecondsMin, Limits.expirySecondsMax)) {
+  if (!isWholeNumberIn(s.expirySeconds, Limits.expirySecondsMin, Limits.expirySecondsMax)) {
     throw invalid(
       `${GroupConfigMap.settingsKey}: expirySeconds must be a whole number from ${Limits.expirySecondsMin} to ${Limits.expirySecondsMax}`,
     );
@@ -111,7 +107,7 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
     );
   }
   const coolDownSeconds = s.coolDownSeconds === undefined ? Defaults.coolDownSeconds : s.coolDownSeconds;
-  if (!isInteger(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) {
+  if (!isWholeNumberIn(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) {
     throw invalid(
       `${GroupConfigMap.settingsKey}: coolDownSeconds must be a whole number from ${Limits.coolDownSecondsMin} to ${Limits.coolDownSecondsMax}`,
     );
@@ -128,7 +124,7 @@ export function decodeGroupConfig(data: Record<string, string | undefined>): Res
   }
   const stickySeconds =
     selection.stickySeconds === undefined ? Defaults.stickySeconds : selection.stickySeconds;
-  if (!isInteger(stickySeconds, Limits.stickySecondsMin, Limits.stickySecondsMax)) {
+  if (!isWholeNumberIn(stickySeconds, Limits.stickySecondsMin, Limits.stickySecondsMax)) {
     throw invalid(
       `${GroupConfigMap.settingsKey}: selection.stickySeconds must be a whole number from ${Limits.stickySecondsMin} to ${Limits.stickySecondsMax}`,
     );

@@ -90,6 +90,11 @@ export const SELECTION_STRATEGIES = [
   'roundRobin',
 ] as const satisfies readonly SelectionStrategy[];
 
+/** A whole number from `min` to `max`: a value within one of the {@link Limits}. */
+export function isWholeNumberIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
 /** Renders a value for a message: strings quoted, long values cut. */
 export function show(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));

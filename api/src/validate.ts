@@ -5,7 +5,7 @@
  */
 import { validate as validateSchema } from '../generated/validate-spec.js';
 import { checkDnis, normalizeDnis } from './dnis-checks.ts';
-import { Defaults, Limits, Rule, formatCount, show, type Issue } from './issues.ts';
+import { Defaults, Limits, Rule, formatCount, isWholeNumberIn, show, type Issue } from './issues.ts';
 import { describeType, schemaIssues } from './schema-issues.ts';
 import { groupNameOf } from './group-name.ts';
 import { numberLocality } from './number-locality.ts';
@@ -97,11 +97,6 @@ export function localPresenceWarnings(localPresence: unknown, pool: readonly unk
   ];
 }
 
-/** A whole number from min to max: a setting the schema admits (anything else is an error already). */
-function inRange(value: unknown, min: number, max: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
-}
-
 /** A rate for a message: two significant digits (`0.2`, `0.00028`, `1.6`). */
 function formatRate(rate: number): string {
   return String(Number(rate.toPrecision(2)));
@@ -122,8 +117,8 @@ export function coolDownWarnings(
 ): Issue[] {
   if (uniqueDnis !== true) return [];
   const expiry = expirySeconds ?? Defaults.expirySeconds;
-  if (!inRange(expiry, Limits.expirySecondsMin, Limits.expirySecondsMax)) return [];
-  if (!inRange(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) return [];
+  if (!isWholeNumberIn(expiry, Limits.expirySecondsMin, Limits.expirySecondsMax)) return [];
+  if (!isWholeNumberIn(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) return [];
   const automatic = poolSize - reserved;
   // No number to hand out at all is ALL_NUMBERS_RESERVED's warning.
   if (coolDownSeconds <= expiry || automatic <= 0 || automatic >= COOL_DOWN_LONG_POOL) return [];
@@ -148,8 +143,8 @@ export function coolDownWarnings(
 export function stickyWarnings(uniqueDnis: unknown, coolDownSeconds: unknown, selection: unknown): Issue[] {
   if (uniqueDnis !== true || !isObject(selection)) return [];
   const sticky = selection.stickySeconds;
-  if (!inRange(sticky, Limits.stickySecondsMin, Limits.stickySecondsMax) || sticky === 0) return [];
-  if (!inRange(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) return [];
+  if (!isWholeNumberIn(sticky, Limits.stickySecondsMin, Limits.stickySecondsMax) || sticky === 0) return [];
+  if (!isWholeNumberIn(coolDownSeconds, Limits.coolDownSecondsMin, Limits.coolDownSecondsMax)) return [];
   if (sticky > coolDownSeconds) return [];
   return [
     {
