@@ -87,12 +87,12 @@ export class LiveView {
   readonly #liveByKey = new Map<string, Known>();
   readonly #liveById = new Map<string, Known>();
   /** group → number → live requests on it */
-  readonly #byGroupNumber = new Map<string, Map<string, Set<Known>>>();
+  readonly #byGroupNumber: OnNumberIndex<Known> = new Map();
   /** Ended requests, in the order they ended. */
   readonly #ended = new Map<string, Known>();
   /** Slot keys cooling down after their request ended, by key and by group and number. */
   readonly #coolingByKey = new Map<string, Cooling>();
-  readonly #coolingByGroupNumber = new Map<string, Map<string, Set<Cooling>>>();
+  readonly #coolingByGroupNumber: OnNumberIndex<Cooling> = new Map();
   /** group → number → when it was last handed out, least recently first (Map order). */
   readonly #lastHandedOut = new Map<string, Map<string, number>>();
   /** `group\0caller` → the caller's last number, least recent first (Map order). */
@@ -402,11 +402,7 @@ export class LiveView {
     const known: Known = { request, revision, arrival: this.#arrivals++ };
     this.#liveByKey.set(request.key, known);
     this.#liveById.set(request.id, known);
-    let numbers = this.#byGroupNumber.get(request.groupName);
-    if (!numbers) this.#byGroupNumber.set(request.groupName, (numbers = new Map()));
-    let onNumber = numbers.get(request.number);
-    if (!onNumber) numbers.set(request.number, (onNumber = new Set()));
-    onNumber.add(known);
+    addOnNumber(this.#byGroupNumber, request.groupName, request.number, known);
   }
 
   /**
@@ -479,24 +475,14 @@ export class LiveView {
     };
     if (request.callerNumber !== undefined) cooling.callerNumber = request.callerNumber;
     this.#coolingByKey.set(key, cooling);
-    let numbers = this.#coolingByGroupNumber.get(cooling.groupName);
-    if (!numbers) this.#coolingByGroupNumber.set(cooling.groupName, (numbers = new Map()));
-    let onNumber = numbers.get(cooling.number);
-    if (!onNumber) numbers.set(cooling.number, (onNumber = new Set()));
-    onNumber.add(cooling);
+    addOnNumber(this.#coolingByGroupNumber, cooling.groupName, cooling.number, cooling);
   }
 
   #uncool(key: string): void {
     const cooling = this.#coolingByKey.get(key);
     if (!cooling) return;
     this.#coolingByKey.delete(key);
-    const numbers = this.#coolingByGroupNumber.get(cooling.groupName);
-    const onNumber = numbers?.get(cooling.number);
-    if (!numbers || !onNumber) return;
-    onNumber.delete(cooling);
-    if (onNumber.size > 0) return;
-    numbers.delete(cooling.number);
-    if (numbers.size === 0) this.#coolingByGroupNumber.delete(cooling.groupName);
+    deleteOnNumber(this.#coolingByGroupNumber, cooling.groupName, cooling.number, cooling);
   }
 
   /** Keeps the order numbers were handed out in, and each caller's last number. */
@@ -538,13 +524,7 @@ export class LiveView {
     const { key, id, groupName, number } = known.request;
     this.#liveByKey.delete(key);
     this.#liveById.delete(id);
-    const numbers = this.#byGroupNumber.get(groupName);
-    const onNumber = numbers?.get(number);
-    if (!numbers || !onNumber) return;
-    onNumber.delete(known);
-    if (onNumber.size > 0) return;
-    numbers.delete(number);
-    if (numbers.size === 0) this.#byGroupNumber.delete(groupName);
+    deleteOnNumber(this.#byGroupNumber, groupName, number, known);
   }
 
   #rememberEnd(key: string, revision: number): void {
@@ -566,6 +546,28 @@ export class LiveView {
       this.#ended.delete(id);
     }
   }
+}
+
+/** group → number → items on it: what the live requests and the cooling keys are indexed by. */
+type OnNumberIndex<T> = Map<string, Map<string, Set<T>>>;
+
+function addOnNumber<T>(index: OnNumberIndex<T>, groupName: string, number: string, item: T): void {
+  let numbers = index.get(groupName);
+  if (!numbers) index.set(groupName, (numbers = new Map()));
+  let onNumber = numbers.get(number);
+  if (!onNumber) numbers.set(number, (onNumber = new Set()));
+  onNumber.add(item);
+}
+
+/** Removes the item, and the number and the group once nothing is left on them. */
+function deleteOnNumber<T>(index: OnNumberIndex<T>, groupName: string, number: string, item: T): void {
+  const numbers = index.get(groupName);
+  const onNumber = numbers?.get(number);
+  if (!numbers || !onNumber) return;
+  onNumber.delete(item);
+  if (onNumber.size > 0) return;
+  numbers.delete(number);
+  if (numbers.size === 0) index.delete(groupName);
 }
 
 function oldestFirst(a: Known, b: Known): number {
