@@ -466,7 +466,7 @@ export class LiveView {
     if (reason?.coolsUntilMs === undefined) return;
     const request = this.#liveByKey.get(key)?.request ?? reason.request;
     this.#removed(key, revision, reason, reason.atMs, seenNow);
-    if (!request || reason.coolsUntilMs <= this.#options.now()) return;
+    if (!request || reason.coolsUntilMs <= this.#options.now() - this.#ttlLagMs) return;
     const cooling: Cooling = {
       key,
       groupName: request.groupName,
