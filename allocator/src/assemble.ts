@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { errorMessage, type Logger } from '#lib';
-import { LiveView, SLOT_PREFIX, type MatchGuardPolicy, type RandomSource } from './domain/index.ts';
+import type { Logger } from '#lib';
+import { LiveView, UNIQUE_SLOTS, type MatchGuardPolicy, type RandomSource } from './domain/index.ts';
 import type { GroupRegistry } from './groups/index.ts';
 import {
   buildApp,
@@ -12,10 +12,8 @@ import {
 import { createMetrics, type AllocatorMetrics } from './metrics.ts';
 import { CallInService } from './service/call-in-service.ts';
 import { MatchGuard } from './service/match-guard.ts';
-import type { CoordinationStore, StoreWatch } from './store/index.ts';
-
-/** How long a read waits for this replica's view to reflect writes made through other replicas. */
-const CATCH_UP_TIMEOUT_MS = 2_000;
+import { RecordsFollower } from './service/records-follower.ts';
+import { keyMatches, type CoordinationStore } from './store/index.ts';
 
 /** The settings the assembly reads; production takes them from the AllocatorConfig. */
 export interface AssemblySettings {
@@ -80,6 +78,7 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     historyMs: settings.historySeconds * 1000,
     historyMaxEntries: settings.historyMaxEntries,
     ttlLagMs: store.kind === 'nats' ? NATS_TTL_LAG_MS : 0,
+    watches: (key) => keyMatches(key, UNIQUE_SLOTS),
   });
   let draining = false;
   const isReady = () => {
@@ -94,7 +93,13 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     storeHealthy: () => store.healthy(),
     ready: () => isReady().ready,
   });
-  const watch = await watchWithRecords(store, view, now, settings.historySeconds * 1000, parts.logger);
+  // The history period from the records, then the watch of the keys that steer allocation (the
+  // unique-DNIS numbers); everything else the view reads from the records when something reads it.
+  const records = new RecordsFollower(store, view, parts.logger);
+  await records.start(now() - settings.historySeconds * 1000);
+  const watch = await store.watch(UNIQUE_SLOTS, (e) => view.apply(e), {
+    isKnown: (key, revision) => view.knows(key, revision),
+  });
   const service = new CallInService({
     store,
     groups,
@@ -103,10 +108,11 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     now,
     newId: parts.newId,
     observer: metrics.observer,
-    catchUp: async () => watch.reached(await store.lastRecordedRevision(), CATCH_UP_TIMEOUT_MS),
+    catchUp: () => records.catchUp(),
     ...(settings.matchGuard ? { guard: new MatchGuard(store, settings.matchGuard, now) } : {}),
   });
-  const metricsApp = buildMetricsApp({ metrics, isReady });
+  // Gauges read the view: a scrape first reads what other replicas wrote since the last one.
+  const metricsApp = buildMetricsApp({ metrics, isReady, beforeScrape: () => records.catchUp() });
   const app = buildApp({
     service,
     groups,
@@ -141,35 +147,3 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     },
   };
 }
-
-/**
- * Fills the view with the store's records of the history period (what happened before this replica
- * started, the same on every replica), then starts the watch, then replays the moment between the
- * two so that a request ending in it is recorded too. A store whose records cannot be read leaves
- * the history to what the watch sees from now on.
- */
-async function watchWithRecords(
-  store: CoordinationStore,
-  view: LiveView,
-  now: () => number,
-  historyMs: number,
-  log: Logger | undefined,
-): Promise<StoreWatch> {
-  const replay = async (sinceMs: number) => {
-    try {
-      await store.replayRecords(sinceMs, (change) => view.applyRecorded(change));
-    } catch (err) {
-      log?.warn({ err }, `the store's records could not be read: ${errorMessage(err)}`);
-    }
-  };
-  await replay(now() - historyMs);
-  const replayedAtMs = now();
-  const watch = await store.watch(SLOT_PREFIX, (e) => view.apply(e), {
-    isKnown: (key, revision) => view.knows(key, revision),
-  });
-  await replay(replayedAtMs - REPLAY_OVERLAP_MS);
-  return watch;
-}
-
-/** How far back the second replay reaches before the end of the first (clock steps, sourcing lag). */
-const REPLAY_OVERLAP_MS = 2_000;

@@ -148,6 +148,28 @@ export function describeStoreContract(
       expect(listed).toEqual([`${p}a`, `${p}c`]);
     });
 
+    it('lists and watches only the keys a pattern of tokens matches', async () => {
+      const p = `s.contract.pattern${++n}`;
+      const filter = `${p}.*.u`;
+      await store.create(`${p}.a.u`, enc('a'), 30);
+      await store.create(`${p}.a.c1`, enc('not u'), 30);
+      await store.create(`${p}.a.b.u`, enc('a token too many'), 30);
+      expect((await store.list(filter)).map((e) => e.key)).toEqual([`${p}.a.u`]);
+      const events: StoreEvent[] = [];
+      const w = await store.watch(filter, (e) => events.push(e));
+      try {
+        expect(events[0]?.type === 'snapshot' && events[0].entries.map((e) => e.key)).toEqual([`${p}.a.u`]);
+        await store.create(`${p}.b.c2`, enc('not u'), 30);
+        const last = await store.create(`${p}.b.u`, enc('b'), 30);
+        await until('the put of the matching key', () =>
+          events.find((e) => e.type === 'put' && e.revision === last),
+        );
+        expect(events.flatMap((e) => (e.type === 'snapshot' ? [] : [e.key]))).toEqual([`${p}.b.u`]);
+      } finally {
+        await w.stop();
+      }
+    });
+
     it('watches: a snapshot of live entries, then puts and removals with their reasons', async () => {
       const p = `s.contract.watch${++n}.`;
       await store.create(`${p}before`, enc('b'), 30);
@@ -230,7 +252,7 @@ export function describeStoreContract(
       });
       const replayed = async (under: string, sinceMs = 0, from = records) => {
         const out: RecordedChange[] = [];
-        await from.replayRecords(sinceMs, (c) => {
+        await from.replayRecords({ sinceMs }, (c) => {
           if (c.key.startsWith(under)) out.push(c);
         });
         return out;
@@ -299,40 +321,35 @@ export function describeStoreContract(
         }
       });
 
-      it('tells the revision of the latest write under the records prefix, and no other', async () => {
-        const p = `s.contract.last${++n}.`;
-        const r1 = await records.create(`${p}k`, enc('v1'), 30);
-        expect(await records.lastRecordedRevision()).toBe(r1);
-        const outside = await records.create(`g.contract.last${n}`, enc('g'), 30);
-        expect(outside).toBeGreaterThan(r1);
-        expect(await records.lastRecordedRevision()).toBe(r1);
-        const r2 = await records.replace(`${p}k`, enc('v2'), r1, 30);
-        expect(await records.lastRecordedRevision()).toBe(r2);
-      });
-
-      it('tells when a watch has reached a revision', async () => {
-        const p = `s.contract.reached${++n}.`;
-        const before = await records.create(`${p}before`, enc('b'), 30);
-        const events: StoreEvent[] = [];
-        const w = await records.watch(p, (e) => events.push(e));
-        try {
-          // The snapshot covers every write made before it.
-          expect(await w.reached(before, 0)).toBe(true);
-          const r = await records.create(`${p}a`, enc('a'), 30);
-          await until('the put', () => events.find((e) => e.type === 'put' && e.revision === r));
-          expect(await w.reached(r, 1_000)).toBe(true);
-          expect(await w.reached(await records.lastRecordedRevision(), 1_000)).toBe(true);
-          expect(await w.reached(r + 1, 200)).toBe(false);
-          const waiting = w.reached(r + 1, 10_000);
-          const next = await records.create(`${p}b`, enc('b'), 30);
-          expect(next).toBeGreaterThan(r);
-          expect(await waiting).toBe(true);
-          const unreached = w.reached(next + 1_000, 10_000);
-          await w.stop();
-          expect(await unreached).toBe(false);
-        } finally {
-          await w.stop();
-        }
+      it('replays after a position only what was recorded later, and returns where it ended', async () => {
+        const p = `s.contract.after${++n}.`;
+        const ignore = () => undefined;
+        const start = await records.replayRecords({ sinceMs: Date.now() + 60_000 }, ignore);
+        // Nothing since then: the position is the records' latest, so the next replay starts there.
+        expect(await records.replayRecords({ after: start }, ignore)).toBe(start);
+        const r1 = await records.create(`${p}a`, enc('a'), 30);
+        await records.create(`g.contract.after${n}`, enc('outside the records prefix'), 30);
+        const seen: RecordedChange[] = [];
+        const afterFirst = await records.replayRecords({ after: start }, (c) => seen.push(c));
+        expect(seen.map((c) => [c.key, c.revision])).toEqual([[`${p}a`, r1]]);
+        expect(afterFirst).toBeGreaterThan(start);
+        expect(await records.replayRecords({ after: afterFirst }, (c) => seen.push(c))).toBe(afterFirst);
+        expect(seen).toHaveLength(1);
+        // Each write replayed before the next (a put replaced at once may be missing, see the contract).
+        const r2 = await records.replace(`${p}a`, enc('a2'), r1, 30);
+        const later: RecordedChange[] = [];
+        const afterSecond = await records.replayRecords({ after: afterFirst }, (c) => later.push(c));
+        const removed = await records.remove(`${p}a`, r2, enc('done'));
+        const afterThird = await records.replayRecords({ after: afterSecond }, (c) => later.push(c));
+        expect(later.map((c) => [c.type, c.revision])).toEqual([
+          ['put', r2],
+          ['removed', removed],
+        ]);
+        expect(afterThird).toBeGreaterThan(afterSecond);
+        expect(afterSecond).toBeGreaterThan(afterFirst);
+        // From the time of the first write: the same changes as the positions gave, in order.
+        const since = await replayed(p, seen[0]?.atMs);
+        expect(since.map((c) => c.revision)).toEqual([r1, r2, removed]);
       });
     });
   });

@@ -9,6 +9,9 @@
  */
 export const SLOT_PREFIX = 's.';
 
+/** The key filter of every unique-DNIS slot key, whatever the group (`s.<group>.<digits>.u`). */
+export const UNIQUE_SLOTS = 's.*.*.u';
+
 export type Discriminator =
   { kind: 'unique' } | { kind: 'code'; accessCode: string } | { kind: 'caller'; callerNumber: string };
 

@@ -44,6 +44,11 @@ export interface LiveViewOptions {
    * are not sent to keys the store still refuses. Default 0.
    */
   ttlLagMs?: number;
+  /**
+   * The keys the store's watch covers (default: all): a snapshot settles which of those are live,
+   * and leaves the others, which the view learns of from the records, as they are.
+   */
+  watches?: (key: string) => boolean;
 }
 
 /** One request: the view's live entry and, once ended, its history record. */
@@ -147,34 +152,36 @@ export class LiveView {
   }
 
   /**
-   * A change from the store's records, replayed when the replica starts so that its history holds
-   * what happened before it started, the same on every replica. Dated by the store; not counted as an
-   * end seen now. Apply the replay before the watch's snapshot: the snapshot then settles which
-   * requests are still live.
+   * A change from the store's records: replayed when the replica starts, so that its history holds
+   * what happened before it started, the same on every replica (dated by the store, not counted as
+   * an end seen now: apply that replay before the watch's snapshot, which then settles which
+   * requests are still live); and read since, to learn of the keys the watch does not cover (with
+   * `seenNow`: their ends are counted as seen now).
    */
-  applyRecorded(change: RecordedSlotChange): void {
+  applyRecorded(change: RecordedSlotChange, seenNow = false): void {
     const live = this.#liveByKey.get(change.key);
     switch (change.type) {
       case 'put': {
-        if (live && live.revision >= change.revision) return;
+        // Known: this view's own write, or a key it has seen end since (from the watch).
+        if (this.knows(change.key, change.revision)) return;
         const request = decodeRequest(change.value);
         if (request && !this.#ended.has(request.id)) this.#add(request, change.revision);
-        else if (!request) this.#cooled(change.key, change.revision, decodeRemoval(change.value), false);
+        else if (!request) this.#cooled(change.key, change.revision, decodeRemoval(change.value), seenNow);
         return;
       }
       case 'removed': {
         const reason = decodeRemoval(change.reason);
         const atMs = reason?.atMs ?? change.atMs;
         if (!live || live.revision < change.revision)
-          this.#removed(change.key, change.revision, reason, atMs, false);
+          this.#removed(change.key, change.revision, reason, atMs, seenNow);
         // The removal of an earlier request on a key that holds a newer one now.
         else if (reason && reason.id !== live.request.id)
-          this.#recordEnded(reason, change.revision, atMs, false);
+          this.#recordEnded(reason, change.revision, atMs, seenNow);
         return;
       }
       case 'expired':
         if (live && live.revision < change.revision)
-          this.#end(change.key, change.revision, 'expired', change.atMs, false);
+          this.#end(change.key, change.revision, 'expired', change.atMs, seenNow);
         return;
     }
   }
@@ -375,6 +382,7 @@ export class LiveView {
   }
 
   #applySnapshot(entries: SlotEntry[]): void {
+    const watches = this.#options.watches;
     const seen = new Set<string>();
     for (const e of entries) {
       seen.add(e.key);
@@ -383,10 +391,11 @@ export class LiveView {
       if (request) this.#add(request, e.revision);
       else this.#cooled(e.key, e.revision, decodeRemoval(e.value), false);
     }
-    for (const key of [...this.#coolingByKey.keys()]) if (!seen.has(key)) this.#uncool(key);
+    for (const key of [...this.#coolingByKey.keys()])
+      if (!seen.has(key) && (watches?.(key) ?? true)) this.#uncool(key);
     const now = this.#options.now();
     for (const [key, known] of [...this.#liveByKey]) {
-      if (seen.has(key)) continue;
+      if (seen.has(key) || !(watches?.(key) ?? true)) continue;
       if (known.request.expiresAtMs <= now) this.#end(key, known.revision, 'expired', now);
       else this.#unindex(known);
     }

@@ -194,13 +194,19 @@ function addProbes(app: FastifyInstance, isReady: AppDeps['isReady']): void {
  * The operations port: `/metrics` (which names groups and their load, so it is kept off the API
  * port, as the operator does), and `/healthz` and `/readyz` again for convenience.
  */
-export function buildMetricsApp(deps: Pick<AppDeps, 'metrics' | 'isReady'>): FastifyInstance {
+export function buildMetricsApp(
+  deps: Pick<AppDeps, 'metrics' | 'isReady'> & {
+    /** Runs before each scrape (e.g. bringing what the gauges read up to date); its failure is ignored. */
+    beforeScrape?: () => Promise<unknown>;
+  },
+): FastifyInstance {
   const app = Fastify({ logger: false }) as unknown as FastifyInstance;
   addProbes(app, deps.isReady);
-  app.get('/metrics', async (_req, reply) =>
-    reply
+  app.get('/metrics', async (_req, reply) => {
+    await deps.beforeScrape?.().catch(() => undefined);
+    return reply
       .header('content-type', deps.metrics.registry.contentType)
-      .send(await deps.metrics.registry.metrics()),
-  );
+      .send(await deps.metrics.registry.metrics());
+  });
   return app;
 }

@@ -42,7 +42,7 @@ import {
   type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
-import { areaCodeOf, numberLocality, type DnisEntry, type NumberLocality } from '#api';
+import { areaCodeOf, numberLocality, type DnisEntry, type NumberLocality, type ResolvedGroup } from '#api';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
@@ -59,9 +59,9 @@ export interface CallInServiceDeps {
   /** Failed-match limits; without it, failed matches are not limited. */
   guard?: MatchGuard;
   /**
-   * Waits until the view reflects every write made so far, by any replica (false: it did not in
-   * time). Reads by id and record listings wait for it, so a request created through another replica
-   * a moment ago is found. Without it, the view is taken as it is.
+   * Waits until the view reflects every write made so far, by any replica (false: it could not).
+   * Reads by id, listings and matches by caller on shared numbers wait for it, so a request created
+   * through another replica a moment ago is found. Without it, the view is taken as it is.
    */
   catchUp?: () => Promise<boolean>;
 }
@@ -484,11 +484,25 @@ export class CallInService {
    * and from this replica's view for the partial answers.
    */
   async #evaluate(input: MatchInput & { groupName?: string }, allowed: GroupFilter): Promise<Evaluation> {
-    const now = this.#d.now();
     const inScope = (g: string) =>
       (input.groupName === undefined || g === input.groupName) && (allowed?.(g) ?? true);
-    const numberOnly = givesNumberOnly(input);
     const groupsOnNumber = this.#d.groups.withNumber(input.dialledNumber).filter(inScope);
+    const found = await this.#evaluateWith(input, inScope, groupsOnNumber);
+    // A request on a shared number with an access code is found by its caller only through the
+    // view, which learns of other replicas' requests from the records: read them, and look again.
+    const settings = groupsOnNumber.map((g) => this.#d.groups.get(g)?.settings);
+    if (found.best?.consumable !== true && viewFindsMore(settings, input) && (await this.#catchUp()))
+      return this.#evaluateWith(input, inScope, groupsOnNumber);
+    return found;
+  }
+
+  async #evaluateWith(
+    input: MatchInput,
+    inScope: (groupName: string) => boolean,
+    groupsOnNumber: readonly string[],
+  ): Promise<Evaluation> {
+    const now = this.#d.now();
+    const numberOnly = givesNumberOnly(input);
 
     const keys = new Set<string>();
     const fromView = new Map<string, CallInRequest>();
@@ -575,7 +589,11 @@ export class CallInService {
     return live.request;
   }
 
-  listLive(groupName: string, filter: { id?: string; callerNumber?: string }): CallInRequest[] {
+  async listLive(
+    groupName: string,
+    filter: { id?: string; callerNumber?: string },
+  ): Promise<CallInRequest[]> {
+    await this.#catchUp();
     this.requireKnownGroup(groupName);
     return this.#d.view
       .liveRequests(groupName)
@@ -587,8 +605,8 @@ export class CallInService {
   }
 
   async history(groupName: string, filter: { id?: string }): Promise<HistoryRecord[]> {
-    this.requireKnownGroup(groupName);
     await this.#catchUp();
+    this.requireKnownGroup(groupName);
     return this.#d.view
       .history(groupName)
       .filter((h) => filter.id === undefined || h.request.id === filter.id);
@@ -601,6 +619,7 @@ export class CallInService {
     throw unknownGroup(groupName);
   }
 
+  /** Pool usage of a group, as the view knows it: call {@link catchUp} first for the latest. */
   groupStatus(group: RegisteredGroup): {
     poolSize: number;
     numbersInUse: number;
@@ -613,6 +632,11 @@ export class CallInService {
       numbersCooling: this.#d.view.coolingCount(group.settings.groupName),
       liveRequests: this.#d.view.liveRequests(group.settings.groupName).length,
     };
+  }
+
+  /** Brings the view up to date with every replica's writes (false: it could not; it is as it was). */
+  catchUp(): Promise<boolean> {
+    return this.#catchUp();
   }
 
   async #catchUp(): Promise<boolean> {
@@ -660,6 +684,18 @@ export class CallInService {
       throw storeFailure(err);
     }
   }
+}
+
+/**
+ * Whether a call may identify a live request that only the view can point at: one on a shared
+ * number of a group with access codes, by its caller number (the slot key names the code, which
+ * the call does not give, or gives wrong: the caller's request is then charged the failure).
+ */
+function viewFindsMore(groupsOnNumber: Array<ResolvedGroup | undefined>, input: MatchInput): boolean {
+  return (
+    input.callerNumber !== undefined &&
+    groupsOnNumber.some((g) => g !== undefined && !g.uniqueDnis && g.accessCode.generate)
+  );
 }
 
 function unknownGroup(groupName: string): AllocatorError {

@@ -1,11 +1,12 @@
 import { RecordsLog } from './records-log.ts';
-import { RevisionProgress } from './revision-progress.ts';
 import {
+  keyMatches,
   recordsRetention,
   StoreCode,
   StoreError,
   type CoordinationStore,
   type RecordedChange,
+  type RecordsFrom,
   type RecordsRetention,
   type StoreEntry,
   type StoreEvent,
@@ -36,10 +37,9 @@ export class MemoryStore implements CoordinationStore {
   readonly kind = 'memory' as const;
   readonly #slots = new Map<string, Slot>();
   readonly #watchers = new Set<{
-    prefix: string;
+    filter: string;
     onEvent: (e: StoreEvent) => void;
     isKnown?: WatchOptions['isKnown'];
-    progress: RevisionProgress;
   }>();
   readonly #records: RecordsLog;
   readonly #now: () => number;
@@ -100,40 +100,35 @@ export class MemoryStore implements CoordinationStore {
     return removedAt;
   }
 
-  async list(prefix: string): Promise<StoreEntry[]> {
+  async list(filter: string): Promise<StoreEntry[]> {
     this.#check();
-    return this.#liveEntries(prefix);
+    return this.#liveEntries(filter);
   }
 
   async watch(
-    prefix: string,
+    filter: string,
     onEvent: (event: StoreEvent) => void,
     options: WatchOptions = {},
   ): Promise<StoreWatch> {
     this.#check();
     // Snapshot and registration in one turn: no change falls between them, and changes reach
     // watchers as they are made, so the watch is at the latest revision from the start.
-    onEvent({ type: 'snapshot', entries: this.#liveEntries(prefix) });
-    const progress = new RevisionProgress(this.#revision);
-    const watcher = { prefix, onEvent, isKnown: options.isKnown, progress };
+    onEvent({ type: 'snapshot', entries: this.#liveEntries(filter) });
+    const watcher = { filter, onEvent, isKnown: options.isKnown };
     this.#watchers.add(watcher);
     return {
-      reached: (revision, timeoutMs) => progress.reached(revision, timeoutMs),
       stop: async () => {
         this.#watchers.delete(watcher);
-        progress.stop();
       },
     };
   }
 
-  async replayRecords(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void> {
+  async replayRecords(from: RecordsFrom, onChange: (change: RecordedChange) => void): Promise<number> {
     this.#check();
-    for (const change of this.#records.since(sinceMs)) onChange(change);
-  }
-
-  async lastRecordedRevision(): Promise<number> {
-    this.#check();
-    return this.#records.lastRevision;
+    // A change's position is its revision: the log holds them in the order they were made.
+    const changes = 'after' in from ? this.#records.after(from.after) : this.#records.since(from.sinceMs);
+    for (const change of changes) onChange(change);
+    return changes.at(-1)?.revision ?? Math.max('after' in from ? from.after : 0, this.#records.lastRevision);
   }
 
   healthy(): boolean {
@@ -143,7 +138,6 @@ export class MemoryStore implements CoordinationStore {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    for (const w of this.#watchers) w.progress.stop();
     this.#watchers.clear();
   }
 
@@ -158,10 +152,10 @@ export class MemoryStore implements CoordinationStore {
     }
   }
 
-  #liveEntries(prefix: string): StoreEntry[] {
+  #liveEntries(filter: string): StoreEntry[] {
     const out: StoreEntry[] = [];
     for (const key of [...this.#slots.keys()]) {
-      if (!key.startsWith(prefix)) continue;
+      if (!keyMatches(key, filter)) continue;
       const slot = this.#live(key);
       if (slot) out.push({ key, value: slot.value, revision: slot.revision });
     }
@@ -181,8 +175,7 @@ export class MemoryStore implements CoordinationStore {
   #emit(event: Exclude<StoreEvent, { type: 'snapshot' }>): void {
     if (this.#records.covers(event.key)) this.#records.append({ ...event, atMs: this.#now() });
     for (const w of this.#watchers) {
-      if (event.key.startsWith(w.prefix) && !w.isKnown?.(event.key, event.revision)) w.onEvent(event);
-      w.progress.advance(event.revision);
+      if (keyMatches(event.key, w.filter) && !w.isKnown?.(event.key, event.revision)) w.onEvent(event);
     }
   }
 

@@ -39,6 +39,17 @@ export class RecordsLog {
     return this.#changes.slice(this.#head).filter((change) => change.atMs >= sinceMs);
   }
 
+  /** The kept changes made after revision `revision`, oldest first. */
+  after(revision: number): RecordedChange[] {
+    this.#drop();
+    const changes = this.#changes;
+    // Changes are appended in revision order: find the first later one from the end, where a
+    // catch-up's few new changes are.
+    let i = changes.length;
+    while (i > this.#head && (changes[i - 1] as RecordedChange).revision > revision) i--;
+    return changes.slice(i);
+  }
+
   #drop(): void {
     const { maxAgeMs, maxChanges } = this.#retention;
     const oldestKept = this.#now() - maxAgeMs;

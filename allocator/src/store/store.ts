@@ -28,29 +28,29 @@ export interface CoordinationStore {
    * watchers. Returns the revision of the removal. Throws `STORE_CONFLICT` when the key changed or is gone.
    */
   remove(key: string, revision: number, reason: Uint8Array): Promise<number>;
-  /** Every live entry whose key starts with `prefix` (a whole token prefix, ending in `.`). */
-  list(prefix: string): Promise<StoreEntry[]>;
+  /** Every live entry whose key matches `filter` (see {@link keyMatches}), e.g. a whole token prefix. */
+  list(filter: string): Promise<StoreEntry[]>;
   /**
-   * Calls `onEvent` with a `snapshot` of the live entries under `prefix`, then with every later
-   * change. After a reconnection a new `snapshot` replaces the old one. Every event carries the
+   * Calls `onEvent` with a `snapshot` of the live entries that match `filter` ({@link keyMatches}),
+   * then with every later change of such a key. After a reconnection a new `snapshot` replaces the
+   * old one (for the keys the filter matches; the receiver's other keys are not its business). Every event carries the
    * revision it was written at, so a receiver can drop stale ones. A put removed or replaced before
    * the watch read it may be skipped (NATS: the removal purges it from the stream), never what came
    * after it: a removal therefore carries what a reader needs of the request (`removalOf`).
    */
-  watch(prefix: string, onEvent: (event: StoreEvent) => void, options?: WatchOptions): Promise<StoreWatch>;
+  watch(filter: string, onEvent: (event: StoreEvent) => void, options?: WatchOptions): Promise<StoreWatch>;
   /**
-   * Every kept change under the records prefix since `sinceMs` (by `atMs`), oldest first, to
-   * `onChange`; kept by the store for its retention ({@link RecordsRetention}), and (NATS) across
-   * restarts of every replica, the same whichever replica reads them. A put replaced or removed at
-   * once (before the NATS server copied it to the records, about a millisecond) may be missing; what
-   * came after it never is.
+   * Every kept change under the records prefix recorded since `from.sinceMs` (by `atMs`), or after
+   * the position `from.after` that an earlier replay returned, oldest first, to `onChange`. Every
+   * write made before the call is among them (the replay waits, for a while, for the NATS server to
+   * have copied it to the records). Resolves with the position of the last change delivered (or the
+   * records' latest, when none was): the `after` of the next replay, which then delivers only
+   * what came later. Kept by the store for its retention ({@link RecordsRetention}), and (NATS)
+   * across restarts of every replica, the same whichever replica reads them. A put replaced or
+   * removed at once (before the NATS server copied it to the records, about a millisecond) may be
+   * missing; what came after it never is.
    */
-  replayRecords(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void>;
-  /**
-   * The revision of the latest write under the records prefix (0 when none): what a watch has to
-   * reach to reflect every write made so far.
-   */
-  lastRecordedRevision(): Promise<number>;
+  replayRecords(from: RecordsFrom, onChange: (change: RecordedChange) => void): Promise<number>;
   /** True while the store can serve requests. */
   healthy(): boolean;
   close(): Promise<void>;
@@ -62,6 +62,32 @@ export type StoreEvent = SlotEvent;
 
 /** A slot key's change as the records keep it: the change and when the store recorded it (ms). */
 export type RecordedChange = RecordedSlotChange;
+
+/** Where a records replay starts: at a time, or after a position an earlier replay returned. */
+export type RecordsFrom = { sinceMs: number } | { after: number };
+
+/**
+ * Whether `key` matches `filter`: a whole token prefix ending in `.` (`s.` matches every key under
+ * it), or a pattern of whole tokens where `*` stands for any one token (`s.*.*.u` matches the keys
+ * of four tokens whose first is `s` and last is `u`), as NATS subject filters do.
+ */
+export function keyMatches(key: string, filter: string): boolean {
+  if (filter.endsWith('.')) {
+    if (!filter.includes('*')) return key.startsWith(filter);
+    return tokensMatch(key.split('.'), filter.slice(0, -1).split('.'), true);
+  }
+  return tokensMatch(key.split('.'), filter.split('.'), false);
+}
+
+function tokensMatch(key: string[], pattern: string[], prefix: boolean): boolean {
+  if (prefix ? key.length <= pattern.length : key.length !== pattern.length) return false;
+  return pattern.every((token, i) => token === '*' || token === key[i]);
+}
+
+/** The NATS subject filter for a key filter, under the bucket's `subjectPrefix` (`$KV.<bucket>.`). */
+export function subjectFilterOf(subjectPrefix: string, filter: string): string {
+  return filter.endsWith('.') ? `${subjectPrefix}${filter}>` : `${subjectPrefix}${filter}`;
+}
 
 /** Which changes the store keeps as records, and for how long. */
 export interface RecordsRetention {
@@ -99,14 +125,6 @@ export interface WatchOptions {
 }
 
 export interface StoreWatch {
-  /**
-   * Resolves true once this watch has delivered (or skipped as known) every change up to
-   * `revision`; false after `timeoutMs`, or when the watch stops first. After a snapshot, the watch
-   * counts as having reached every revision up to the one that was latest when the snapshot's
-   * listing started. Changes outside the watched prefix are not seen (NATS): a revision written
-   * there is reached once a later change under the prefix, or a new snapshot, arrives.
-   */
-  reached(revision: number, timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 

@@ -146,7 +146,7 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
         req.query.callerNumber === undefined
           ? undefined
           : parsePhoneNumber('callerNumber', req.query.callerNumber);
-      const list = service.listLive(req.params.groupName, {
+      const list = await service.listLive(req.params.groupName, {
         ...(req.query.id !== undefined ? { id: req.query.id } : {}),
         ...(callerNumber !== undefined ? { callerNumber } : {}),
       });
@@ -202,30 +202,33 @@ export const requestsRoutes: FastifyPluginAsync<RequestsRoutesOptions> = async (
       config: { scope: 'read' },
       schema: { summary: 'Groups this key may use, with pool usage', response: { 200: groupList } },
     },
-    async (req) => ({
-      groups: groups
-        .list()
-        .filter((g) => groupAllowed(req.principal, g.settings.groupName))
-        .map((g) => ({
-          groupName: g.settings.groupName,
-          uniqueDnis: g.settings.uniqueDnis,
-          reservedNumbers: g.index.reservedCount,
-          ...(g.settings.localPresence ? { localPresence: g.settings.localPresence } : {}),
-          generateAccessCode: g.settings.accessCode.generate,
-          accessCodeLength: g.settings.accessCode.length,
-          expirySeconds: g.settings.expirySeconds,
-          coolDownSeconds: g.settings.coolDownSeconds,
-          selection: g.settings.selection,
-          ...service.groupStatus(g),
-          ...(g.problem
-            ? {
-                configProblem: {
-                  message: g.problem.message,
-                  since: new Date(g.problem.sinceMs).toISOString(),
-                },
-              }
-            : {}),
-        })),
-    }),
+    async (req) => {
+      await service.catchUp();
+      return {
+        groups: groups
+          .list()
+          .filter((g) => groupAllowed(req.principal, g.settings.groupName))
+          .map((g) => ({
+            groupName: g.settings.groupName,
+            uniqueDnis: g.settings.uniqueDnis,
+            reservedNumbers: g.index.reservedCount,
+            ...(g.settings.localPresence ? { localPresence: g.settings.localPresence } : {}),
+            generateAccessCode: g.settings.accessCode.generate,
+            accessCodeLength: g.settings.accessCode.length,
+            expirySeconds: g.settings.expirySeconds,
+            coolDownSeconds: g.settings.coolDownSeconds,
+            selection: g.settings.selection,
+            ...service.groupStatus(g),
+            ...(g.problem
+              ? {
+                  configProblem: {
+                    message: g.problem.message,
+                    since: new Date(g.problem.sinceMs).toISOString(),
+                  },
+                }
+              : {}),
+          })),
+      };
+    },
   );
 };

@@ -6,7 +6,9 @@ import {
   recordsRetention,
   StoreError,
   type CoordinationStore,
+  subjectFilterOf,
   type RecordedChange,
+  type RecordsFrom,
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
@@ -169,16 +171,29 @@ export class NatsStore implements CoordinationStore {
   }
 
   /**
-   * The live entries under `prefix`, listed by the stream's leader (the subjects of its state) and
+   * The live entries `filter` matches, listed by the stream's leader (the subjects of its state) and
    * read from it: a KV key listing runs on a consumer that may sit on a replica still catching up,
    * and would miss keys written a moment ago.
    */
-  async list(prefix: string): Promise<StoreEntry[]> {
-    return (await this.#snapshot(prefix)).entries;
+  async list(filter: string): Promise<StoreEntry[]> {
+    this.#status.assertConnected('list');
+    try {
+      const info = await this.#jsm.streams.info(this.#stream, {
+        subjects_filter: subjectFilterOf(this.#subjectPrefix, filter),
+      });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
+        subject.substring(this.#subjectPrefix.length),
+      );
+      const entries = await Promise.all(keys.map((k) => this.get(k)));
+      return entries.filter((e): e is StoreEntry => e !== null);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw unavailable('list', err);
+    }
   }
 
   watch(
-    prefix: string,
+    filter: string,
     onEvent: (event: StoreEvent) => void,
     options: WatchOptions = {},
   ): Promise<StoreWatch> {
@@ -186,21 +201,16 @@ export class NatsStore implements CoordinationStore {
       js: this.#js,
       stream: this.#stream,
       subjectPrefix: this.#subjectPrefix,
-      snapshot: (p: string) => this.#snapshot(p),
+      snapshot: (f: string) => this.list(f),
       status: this.#status,
       log: this.#log,
     };
-    return watchKeys(source, prefix, onEvent, options);
+    return watchKeys(source, filter, onEvent, options);
   }
 
-  async replayRecords(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void> {
+  async replayRecords(from: RecordsFrom, onChange: (change: RecordedChange) => void): Promise<number> {
     this.#status.assertConnected('replay records');
-    await this.#records.replay(sinceMs, onChange);
-  }
-
-  async lastRecordedRevision(): Promise<number> {
-    this.#status.assertConnected('last recorded revision');
-    return this.#records.lastRecordedRevision();
+    return this.#records.replay(from, onChange);
   }
 
   healthy(): boolean {
@@ -212,27 +222,6 @@ export class NatsStore implements CoordinationStore {
     // Draining lets acknowledgements still on their way arrive; whatever waits after that fails.
     await this.#nc.drain().catch(() => this.#nc.close());
     this.#acks.close();
-  }
-
-  /**
-   * The live entries under `prefix` and the stream's last revision when the listing started: every
-   * write up to it is reflected in the entries.
-   */
-  async #snapshot(prefix: string): Promise<{ entries: StoreEntry[]; revision: number }> {
-    this.#status.assertConnected('list');
-    try {
-      const info = await this.#jsm.streams.info(this.#stream, {
-        subjects_filter: `${this.#subjectPrefix}${prefix}>`,
-      });
-      const keys = Object.keys(info.state.subjects ?? {}).map((subject) =>
-        subject.substring(this.#subjectPrefix.length),
-      );
-      const entries = await Promise.all(keys.map((k) => this.get(k)));
-      return { entries: entries.filter((e): e is StoreEntry => e !== null), revision: info.state.last_seq };
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      throw unavailable('list', err);
-    }
   }
 
   /**

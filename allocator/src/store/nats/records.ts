@@ -11,7 +11,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { Logger } from '#lib';
-import type { RecordedChange, RecordsRetention } from '../store.ts';
+import type { RecordedChange, RecordsFrom, RecordsRetention } from '../store.ts';
 import { isNoMessageFound, unavailable } from './errors.ts';
 import { changeOf, streamOf, subjectPrefixOf } from './kv-message.ts';
 
@@ -172,29 +172,28 @@ export class RecordsStream {
     this.#log = log;
   }
 
-  /** The bucket's latest write under the records prefix: its revision, 0 when there is none. */
-  async lastRecordedRevision(): Promise<number> {
-    try {
-      return (await this.#lastMessage(this.#bucketStream))?.seq ?? 0;
-    } catch (err) {
-      throw unavailable('last recorded revision', err);
-    }
-  }
-
-  async replay(sinceMs: number, onChange: (change: RecordedChange) => void): Promise<void> {
+  async replay(from: RecordsFrom, onChange: (change: RecordedChange) => void): Promise<number> {
     /** What `onChange` threw: passed on as it is, not as the store's failure. */
     let receiverFailed = false;
+    const after = 'after' in from ? from.after : 0;
     try {
       const last = await this.#caughtUp();
-      if (!last || last.time.getTime() < sinceMs) return;
+      if (!last || last.seq <= after) return after;
+      if ('sinceMs' in from && last.time.getTime() < from.sinceMs) return last.seq;
       const consumer = await this.#js.consumers.get(
         this.#stream,
-        sinceMs > 0
-          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(sinceMs).toISOString() }
-          : { deliver_policy: DeliverPolicy.All },
+        'after' in from
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
+          : from.sinceMs > 0
+            ? {
+                deliver_policy: DeliverPolicy.StartTime,
+                opt_start_time: new Date(from.sinceMs).toISOString(),
+              }
+            : { deliver_policy: DeliverPolicy.All },
       );
+      let position = after;
       try {
-        // Up to the last record when the replay began: the watch reports what comes after.
+        // Up to the last record when the replay began: the next replay reads what comes after.
         for (;;) {
           const batch = await consumer.fetch({ max_messages: REPLAY_BATCH, expires: 2_000 });
           let read = 0;
@@ -204,7 +203,8 @@ export class RecordsStream {
             receiverFailed = true;
             onChange(change);
             receiverFailed = false;
-            if (m.info.pending === 0 || m.seq >= last.seq) return;
+            position = m.seq;
+            if (m.info.pending === 0 || m.seq >= last.seq) return position;
           }
           if (read === 0) {
             // Only a server slower than the fetch, or records dropped as they were read, does this.
@@ -212,7 +212,7 @@ export class RecordsStream {
               { stream: this.#stream, lastRecord: last.seq },
               'the records replay ended before the last record: none arrived in 2 s',
             );
-            return;
+            return position;
           }
         }
       } finally {

@@ -2,6 +2,7 @@ import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstr
 import type { Logger } from '#lib';
 import {
   StoreError,
+  subjectFilterOf,
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
@@ -9,31 +10,29 @@ import {
 } from '../store.ts';
 import type { ConnectionStatus } from './connection-status.ts';
 import { unavailable } from './errors.ts';
-import { RevisionProgress } from '../revision-progress.ts';
 import { changeOf } from './kv-message.ts';
 
 export interface WatchSource {
   js: JetStreamClient;
   stream: string;
   subjectPrefix: string;
-  /** The live entries under a prefix, and the stream's last revision when the listing started. */
-  snapshot(prefix: string): Promise<{ entries: StoreEntry[]; revision: number }>;
+  /** The live entries a key filter matches. */
+  snapshot(filter: string): Promise<StoreEntry[]>;
   status: ConnectionStatus;
   log: Logger;
 }
 
 /**
- * Watches the keys under `prefix` (see `CoordinationStore.watch`): an ordered push consumer of new
+ * Watches the keys `filter` matches (see `CoordinationStore.watch`): an ordered push consumer of new
  * messages, then a snapshot; restarted with a fresh snapshot when it ends or the connection comes back.
  */
 export async function watchKeys(
   source: WatchSource,
-  prefix: string,
+  filter: string,
   onEvent: (event: StoreEvent) => void,
   options: WatchOptions = {},
 ): Promise<StoreWatch> {
   const { js, stream, subjectPrefix, log } = source;
-  const progress = new RevisionProgress();
   let stopped = false;
   let current: { stop(): void } | undefined;
   // Updates first, then the snapshot: nothing written in between is missed, and the receiver drops
@@ -46,8 +45,6 @@ export async function watchKeys(
     // handled at the end of the event-loop turn, after the acknowledgements that arrived with them
     // have let the receiver learn of its own writes.
     let arrived: JsMsg[] = [];
-    /** The last message handled: delivered, buffered, or skipped as known. */
-    let handledSeq = 0;
     const handleArrived = () => {
       const batch = arrived;
       arrived = [];
@@ -59,12 +56,9 @@ export async function watchKeys(
         if (synced) onEvent(event);
         else buffered.push(event);
       }
-      handledSeq = batch.at(-1)?.seq ?? handledSeq;
-      // Before the snapshot, what was buffered counts once it is delivered after it.
-      if (synced) progress.advance(handledSeq);
     };
     const consumer = await js.consumers.getPushConsumer(stream, {
-      filter_subjects: `${subjectPrefix}${prefix}>`,
+      filter_subjects: subjectFilterOf(subjectPrefix, filter),
       deliver_policy: DeliverPolicy.New,
     });
     const messages = await consumer.consume({
@@ -76,18 +70,14 @@ export async function watchKeys(
     const ended = messages.closed().then((err) => {
       if (err) throw err;
     });
-    let floor: number;
     try {
-      const snapshot = await source.snapshot(prefix);
-      floor = snapshot.revision;
-      onEvent({ type: 'snapshot', entries: snapshot.entries });
+      onEvent({ type: 'snapshot', entries: await source.snapshot(filter) });
     } catch (err) {
       void messages.close();
       throw err;
     }
     synced = true;
     for (const event of buffered) onEvent(event);
-    progress.advance(Math.max(floor, handledSeq));
     return { ended };
   };
   const restartLoop = async (ended: Promise<void>) => {
@@ -117,11 +107,9 @@ export async function watchKeys(
   // After a reconnection the consumer may be gone: end it, and the loop restarts it.
   const stopOnReconnect = source.status.onReconnect(() => current?.stop());
   return {
-    reached: (revision, timeoutMs) => progress.reached(revision, timeoutMs),
     stop: async () => {
       stopped = true;
       stopOnReconnect();
-      progress.stop();
       current?.stop();
     },
   };
