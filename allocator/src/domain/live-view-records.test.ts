@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRemoval, encodeRecord, removalOf, type CallInRequest } from './call-in-request.ts';
 import { historyEvents } from './live-view.ts';
 import { uniqueRequest, viewFixture } from '../testing/live-view-fixtures.ts';
+import { slotKey } from './keys.ts';
 
 const setup = () => viewFixture({ startMs: 5_000_000, historyMs: 600_000 });
 
@@ -123,5 +124,57 @@ describe('LiveView and the store records', () => {
     view.applyRecorded({ type: 'expired', key: r.key, revision: 2, atMs: r.expiresAtMs });
     expect(view.historyOf('a')).toMatchObject({ outcome: 'expired', endedAtMs: r.expiresAtMs });
     expect(view.historyOf('b')?.outcome).toBeUndefined();
+  });
+});
+
+describe('LiveView fed by a watch of some keys and by the records for the others', () => {
+  const isUnique = (key: string) => key.endsWith('.u');
+  const shared = (id: string, number: string, createdAtMs: number, code: string) =>
+    request(id, number, createdAtMs, {
+      uniqueDnis: false,
+      accessCode: code,
+      key: slotKey('g', number, { kind: 'code', accessCode: code }),
+    });
+
+  it("settles with a snapshot only the keys the watch covers, and leaves the records' others live", () => {
+    const { view, now } = viewFixture({ watches: isUnique });
+    const u = request('u', '+18005550001', now());
+    const s = shared('s', '+18005550002', now(), '123456');
+    view.applyRecorded(put(u, 1, now()));
+    view.applyRecorded(put(s, 2, now()));
+    // The watch's snapshot lists no unique key: the unique request has gone, the shared one stays.
+    view.apply({ type: 'snapshot', entries: [] });
+    expect(view.liveRequests('g').map((r) => r.id)).toEqual(['s']);
+    expect(view.isNumberBusy('g', '+18005550001')).toBe(false);
+  });
+
+  it('counts the ends it reads from the records after the start as seen now, each once', () => {
+    const { view, ended, now } = viewFixture({ watches: isUnique, synced: true });
+    const s = shared('s', '+18005550002', now(), '123456');
+    const t = shared('t', '+18005550002', now(), '654321');
+    view.applyRecorded(put(s, 1, now()), true);
+    view.applyRecorded(removed(s, 2, now(), 'matched'), true);
+    // Created and cancelled between two reads: known from its removal alone.
+    view.applyRecorded(removed(t, 4, now(), 'cancelled'), true);
+    view.applyRecorded(removed(t, 4, now(), 'cancelled'), true);
+    expect(ended).toEqual(['s:matched', 't:cancelled']);
+    expect(view.historyOf('t')).toMatchObject({ outcome: 'cancelled' });
+  });
+
+  it('does not bring back, from a late record, a request it saw end on the watch', () => {
+    const { view, ended, now } = viewFixture({ watches: isUnique, synced: true });
+    const u = request('u', '+18005550001', now());
+    view.apply({ type: 'put', key: u.key, value: encodeRecord(u), revision: 1 });
+    view.apply({
+      type: 'removed',
+      key: u.key,
+      revision: 2,
+      reason: encodeRecord(removalOf(u, 'matched', now())),
+    });
+    view.applyRecorded(put(u, 1, now()), true);
+    view.applyRecorded(removed(u, 2, now(), 'matched'), true);
+    expect(view.liveRequests('g')).toEqual([]);
+    expect(view.isNumberBusy('g', '+18005550001')).toBe(false);
+    expect(ended).toEqual(['u:matched']);
   });
 });

@@ -1,7 +1,7 @@
 import { slotKey, LiveView, type CallInRequest, type LiveViewOptions } from '../domain/index.ts';
 
 export interface ViewFixtureOptions extends Partial<
-  Pick<LiveViewOptions, 'historyMs' | 'historyMaxEntries' | 'ttlLagMs'>
+  Pick<LiveViewOptions, 'historyMs' | 'historyMaxEntries' | 'ttlLagMs' | 'watches'>
 > {
   /** The clock's start (ms). */
   startMs?: number;
@@ -19,6 +19,7 @@ export function viewFixture(options: ViewFixtureOptions = {}) {
     historyMaxEntries: options.historyMaxEntries ?? 100,
     onEnded: (r, outcome) => ended.push(`${r.id}:${outcome}`),
     ...(options.ttlLagMs !== undefined ? { ttlLagMs: options.ttlLagMs } : {}),
+    ...(options.watches ? { watches: options.watches } : {}),
   });
   if (options.synced) view.apply({ type: 'snapshot', entries: [] });
   return { view, ended, now: () => nowMs, advance: (ms: number) => (nowMs += ms) };
