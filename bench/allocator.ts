@@ -10,6 +10,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { AllocatorProcess } from '../test/integration/allocator/allocator-process.ts';
@@ -29,6 +30,8 @@ import {
   writeResults,
 } from './support.ts';
 
+/** Creates of the unique-DNIS measurement: 80 % of its 10,000-number pool. */
+const UNIQUE_FILL = 8_000;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 
@@ -177,6 +180,16 @@ class LoadClient {
   }
 }
 
+/** How many records the bucket's records stream holds. */
+async function recordsCount(bucket: string): Promise<number> {
+  const nc = await connect({ servers: nats.info.url });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(`C2C_RECORDS_${bucket}`)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+
 async function startAllocators(count: number, bucket: string, groupsDir: string): Promise<string[]> {
   // C2C_BENCH_PROFILE_DIR=<dir> writes a V8 CPU profile of each allocator process there.
   const nodeArgs = process.env.C2C_BENCH_PROFILE_DIR
@@ -230,6 +243,14 @@ async function runtimeFigures(url: string) {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** CPU of the servers (every allocator and nats-server) in a per-operation figure, not the load generator's. */
+const serverCpu = (cpu: Record<string, number> | undefined) =>
+  sum(
+    Object.entries(cpu ?? {})
+      .filter(([k]) => k.startsWith('allocator') || k === 'nats-server')
+      .map(([, v]) => v),
+  );
 
 /**
  * Least-squares lines through the CPU per allocation at each replica count: the allocators' sum as
@@ -415,21 +436,60 @@ spec:
   const peaks: Record<number, number> = {};
   const cpuPerAllocation: Record<number, Record<string, number>> = {};
   const latencies: Record<number, Latency> = {};
-  let uniq = { perSecond: 0, attempts: 0 };
+  const uniques: Record<number, { perSecond: number; attempts: number; cpuMicros: Record<string, number> }> =
+    {};
+  const catchUps: Record<number, { records: number; cpuMicros: Record<string, number> }> = {};
   for (const replicas of [1, 2, 4]) {
     const urls = await startAllocators(replicas, `bench-api-${replicas}`, groupsDir);
-    // 3. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
-    const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
     const pids = Object.fromEntries([
       ['nats-server', natsPid()],
       ...processes.map((p, i) => [`allocator ${i + 1}`, p.process.pid]),
     ]) as Record<string, number>;
+    // Unique DNIS: the same load on a 10,000-number unique pool, from empty to 80 % full (a full
+    // pool answers POOL_EXHAUSTED after walking every number), with its CPU, after
+    // a second of shared-number load to warm the replicas up as the shared peak's warm-up does.
+    const warmClient = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
+    await closedLoop(CONCURRENCY, 1_000, () => warmClient.post().then((st) => st === 201));
+    warmClient.close();
+    const uniqClient = new LoadClient(urls, CONCURRENCY, '/v1/groups/unique/requests', body);
+    const u = await cpuPerUnit(pids, async () => {
+      const loop = await closedLoop(
+        CONCURRENCY,
+        10_000,
+        () => uniqClient.post().then((st) => st === 201),
+        UNIQUE_FILL,
+      );
+      return { ...loop, units: loop.ok };
+    });
+    uniqClient.close();
+    uniques[replicas] = {
+      perSecond: u.result.perSecond,
+      attempts: await attemptsPerAllocation(urls, 'unique'),
+      cpuMicros: u.cpuMicrosPerUnit,
+    };
+    console.log(
+      `unique DNIS, ${replicas} replica(s): ${u.result.perSecond}/s, ${uniques[replicas]?.attempts} create attempts per allocation`,
+    );
+    console.log(`  CPU µs per allocation: ${JSON.stringify(u.cpuMicrosPerUnit)}`);
+    // 3. Peak: closed loop, CONCURRENCY requests in flight, spread over the replicas.
+    const client = new LoadClient(urls, CONCURRENCY, '/v1/groups/shared/requests', body);
     const r = await peak(pids, () => client.post().then((s) => s === 201));
     client.close();
     peaks[replicas] = r.perSecond;
     cpuPerAllocation[replicas] = r.cpuMicros;
     console.log(`HTTP allocations, ${replicas} replica(s): ${r.perSecond}/s (${r.failed} failed)`);
     console.log(`  CPU µs per allocation: ${JSON.stringify(r.cpuMicros)}`);
+    // What reading the records costs a replica: every replica catches up once (GET /v1/groups) on
+    // all the shared-number writes of the peak, which no watch delivered to it.
+    const recordsBefore = await recordsCount(`bench-api-${replicas}`);
+    const catchUp = await cpuPerUnit(pids, async () => {
+      await Promise.all(urls.map((u) => fetch(`${u}/v1/groups`).then((res) => res.arrayBuffer())));
+      return { units: recordsBefore * replicas };
+    });
+    catchUps[replicas] = { records: recordsBefore, cpuMicros: catchUp.cpuMicrosPerUnit };
+    console.log(
+      `  records catch-up, CPU µs per record per replica: ${JSON.stringify(catchUp.cpuMicrosPerUnit)}`,
+    );
     if (replicas === 4) {
       // CPU per allocation is what scales; latency on 2 CPUs shared by six busy processes is not.
       await stopAllocators();
@@ -477,20 +537,10 @@ spec:
     console.log(
       `  latency at ${half}/s: p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms; allocator ${JSON.stringify(pauses)}`,
     );
-    if (replicas === 2) {
-      // 5. Unique DNIS under contention: attempts per allocation with a random start.
-      const uniqClient = new LoadClient(urls, CONCURRENCY, '/v1/groups/unique/requests', body);
-      const u = await closedLoop(CONCURRENCY, 2_000, () => uniqClient.post().then((st) => st === 201));
-      uniqClient.close();
-      uniq = { perSecond: u.perSecond, attempts: await attemptsPerAllocation(urls, 'unique') };
-      console.log(
-        `unique DNIS, 2 replicas: ${uniq.perSecond}/s, ${uniq.attempts} create attempts per allocation`,
-      );
-    }
     await stopAllocators();
   }
 
-  const attempts = uniq.attempts;
+  const uniq = uniques[2] ?? { perSecond: 0, attempts: NaN, cpuMicros: {} };
   const api1 = { perSecond: peaks[1] as number };
   const api2 = { perSecond: peaks[2] as number };
   const api4 = { perSecond: peaks[4] as number };
@@ -524,7 +574,8 @@ spec:
     },
     scaling,
     latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
-    uniqueDnis: { perSecond: uniq.perSecond, attemptsPerAllocation: attempts, poolSize: 10_000 },
+    uniqueDnis: { poolSize: 10_000, creates: UNIQUE_FILL, byReplicas: uniques },
+    recordsCatchUp: catchUps,
     targets: {
       allocationsAtLeastHalfOfRawKv: Math.max(api1.perSecond, api2.perSecond) >= 0.5 * raw.perSecond,
       // Every configuration must hold the latency target, not just the better one.
@@ -569,7 +620,7 @@ ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Comm
 | latency at half of the 1-replica peak (${lat1.ratePerSecond}/s, open loop) | p50 ${lat1.p50Ms} ms, p99 ${lat1.p99Ms} ms, max ${lat1.maxMs} ms; ${pausesText(lat1)} |
 | raw KV create latency at that rate (${lat2.ratePerSecond}/s, open loop, same client) | p50 ${lat2.rawKvAtSameRate.p50Ms} ms, p99 ${lat2.rawKvAtSameRate.p99Ms} ms, max ${lat2.rawKvAtSameRate.maxMs} ms |
 | latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms; ${pausesText(lat2)} |
-| unique DNIS, 10,000 numbers, 2 replicas | ${uniq.perSecond}/s, ${attempts} create attempts per allocation |
+${[1, 2, 4].map((n) => `| unique DNIS, 10,000 numbers, ${n} replica${n > 1 ? 's' : ''} (from empty to ${UNIQUE_FILL / 100} % full) | ${uniques[n]?.perSecond}/s, ${uniques[n]?.attempts} create attempts per allocation |`).join('\n')}
 
 CPU time per operation during the closed-loop measurements (µs, user + system, from /proc):
 
@@ -580,6 +631,10 @@ ${cpuRow('bare HTTP request', bareHttp.cpuMicros)}
 ${cpuRow('allocation, 1 replica', cpuPerAllocation[1])}
 ${cpuRow('allocation, 2 replicas', cpuPerAllocation[2])}
 ${cpuRow('allocation, 4 replicas', cpuPerAllocation[4])}
+${cpuRow('unique-DNIS allocation, 1 replica', uniques[1]?.cpuMicros)}
+${cpuRow('unique-DNIS allocation, 2 replicas', uniques[2]?.cpuMicros)}
+${cpuRow('unique-DNIS allocation, 4 replicas', uniques[4]?.cpuMicros)}
+${[1, 2, 4].map((n) => cpuRow(`records catch-up, per record and replica, ${n} replica${n > 1 ? 's' : ''} (${catchUps[n]?.records} records)`, catchUps[n]?.cpuMicros)).join('\n')}
 
 Scaling, the goals of issue 16 as ratios of this run (the model: docs/allocator.md § Scaling):
 
@@ -590,6 +645,8 @@ Scaling, the goals of issue 16 as ratios of this run (the model: docs/allocator.
 | one replica's CPU per allocation ÷ (bare HTTP request + raw KV create on the client) (goal ≤ 1.2) | ${scaling.floorRatio} |
 | p99 at half of the 1-replica peak ÷ raw KV p99 at that rate (goal ≤ 2) | ${round(lat1.p99Ms / Math.max(lat1.rawKvAtSameRate.p99Ms, 0.001))} |
 | unique ÷ shared allocations/s, 2 replicas (goal ≥ 0.9) | ${round(uniq.perSecond / api2.perSecond)} |
+| unique-DNIS CPU per allocation, all allocators + nats-server, 1 / 2 / 4 replicas | ${[1, 2, 4].map((n) => round(serverCpu(uniques[n]?.cpuMicros))).join(' / ')} µs |
+| records catch-up: CPU per record read, per replica (allocator + nats-server), 1 / 2 / 4 replicas | ${[1, 2, 4].map((n) => round(serverCpu(catchUps[n]?.cpuMicros))).join(' / ')} µs |
 | fitted: the allocators' CPU per allocation = a + d × (replicas − 1) | a = ${scaling.allocatorOwnMicros} µs, d = ${scaling.allocatorPerOtherReplicaMicros} µs |
 | fitted: nats-server's CPU per allocation = s + f × replicas | s = ${scaling.natsBaseMicros} µs, f = ${scaling.natsPerReplicaMicros} µs |
 

@@ -112,6 +112,7 @@ export async function closedLoop(
   concurrency: number,
   ms: number,
   op: (i: number) => Promise<boolean>,
+  maxCalls = Infinity,
 ): Promise<{ ok: number; failed: number; perSecond: number }> {
   const end = Date.now() + ms;
   let ok = 0;
@@ -120,7 +121,7 @@ export async function closedLoop(
   const started = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
+      while (Date.now() < end && n < maxCalls) {
         if (await op(n++)) ok++;
         else failed++;
       }

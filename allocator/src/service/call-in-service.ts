@@ -137,11 +137,11 @@ export class CallInService {
   readonly #d: CallInServiceDeps;
   readonly #selector: Selector;
   /**
-   * `group\0number` of the unique-DNIS numbers this replica is writing a create for right now:
-   * passed over by its other creates, which the view cannot yet tell (it learns of a create once
-   * written), so concurrent requests on one replica do not all reach for the same free numbers.
+   * Group → the unique-DNIS numbers this replica is writing a create for right now: passed over by
+   * its other creates, which the view cannot yet tell (it learns of a create once written), so
+   * concurrent requests on one replica do not all reach for the same free numbers.
    */
-  readonly #inFlight = new Set<string>();
+  readonly #inFlight = new Map<string, Set<string>>();
 
   constructor(deps: CallInServiceDeps) {
     this.#d = deps;
@@ -244,8 +244,9 @@ export class CallInService {
     const { settings } = group;
     const shown = busyRule(this.#d.view, settings.groupName, settings, callerNumber);
     if (!settings.uniqueDnis) return shown;
-    const prefix = `${settings.groupName}\0`;
-    return (entry) => this.#inFlight.has(prefix + entry.number) || shown(entry);
+    const inFlight = this.#inFlight;
+    const groupName = settings.groupName;
+    return (entry) => inFlight.get(groupName)?.has(entry.number) === true || shown(entry);
   }
 
   /** POOL_EXHAUSTED, with when a number automatic selection may hand out frees, if known. */
@@ -374,8 +375,7 @@ export class CallInService {
       const value = encodeRecord(
         input.userData !== undefined ? { ...request, userData: input.userData } : request,
       );
-      const inFlight = settings.uniqueDnis ? `${groupName}\0${request.number}` : undefined;
-      if (inFlight !== undefined) this.#inFlight.add(inFlight);
+      const inFlight = settings.uniqueDnis ? this.#writing(groupName, request.number) : undefined;
       try {
         const revision = await this.#d.store.create(request.key, value, slotTtlSeconds(settings));
         this.#d.view.applyCreated(request, revision);
@@ -384,10 +384,21 @@ export class CallInService {
       } catch (err) {
         if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
       } finally {
-        if (inFlight !== undefined) this.#inFlight.delete(inFlight);
+        inFlight?.();
       }
     }
     return undefined;
+  }
+
+  /** Marks a unique-DNIS number as being written by this replica; the function returned unmarks it. */
+  #writing(groupName: string, number: string): () => void {
+    let numbers = this.#inFlight.get(groupName);
+    if (!numbers) this.#inFlight.set(groupName, (numbers = new Set()));
+    numbers.add(number);
+    return () => {
+      numbers.delete(number);
+      if (numbers.size === 0) this.#inFlight.delete(groupName);
+    };
   }
 
   /**
