@@ -5,19 +5,21 @@ import type { AllocatorProcess, Json } from './allocator-process.ts';
 import { groupYaml, tollFreeNumbers } from './group-yaml.ts';
 import { useReplicaSet } from './replica-set.ts';
 
-// Shared-number groups are not watched: their writes reach no other replica as they happen, and each
-// replica reads them from the records when a read needs them. These are the reads that need them.
-describe('shared numbers across replicas: no watch, reads from the records', () => {
+// Shared-number writes reach no other replica as they happen: each replica reads them from the
+// records when a read needs them. Unique-DNIS writes reach the others through the records too, read
+// while they allocate (the default), or through a watch (--unique-numbers-view watch).
+describe.each(['records', 'watch'] as const)('replicas with --unique-numbers-view %s', (mode) => {
   const set = useReplicaSet(
-    'shared-reads',
+    `views-${mode}`,
     groupYaml('codes', tollFreeNumbers(2, 6100), 60, '  accessCode: { generate: true, length: 6 }') +
       groupYaml('callers', tollFreeNumbers(2, 6200), 60, '  accessCode: { generate: false }') +
       groupYaml(
         'desk',
-        tollFreeNumbers(20, 6300),
+        tollFreeNumbers(60, 6300),
         60,
         '  uniqueDnis: true\n  accessCode: { generate: false }',
       ),
+    ['--unique-numbers-view', mode],
   );
   const replicas = () => set.replicas as [AllocatorProcess, AllocatorProcess, AllocatorProcess];
   const liveGauge = async (replica: AllocatorProcess, group: string) => {
@@ -26,7 +28,7 @@ describe('shared numbers across replicas: no watch, reads from the records', () 
     return Number(line?.split(' ').pop() ?? 0);
   };
 
-  it('delivers to the replicas only the unique-DNIS slot keys', async () => {
+  it(`delivers to the replicas ${mode === 'watch' ? 'only the unique-DNIS slot keys' : 'no write as it happens'}`, async () => {
     const nc = await connectNats();
     try {
       const jsm = await jetstreamManager(nc);
@@ -35,11 +37,7 @@ describe('shared numbers across replicas: no watch, reads from the records', () 
         const config = c.config;
         filters.push(...(config.filter_subjects ?? (config.filter_subject ? [config.filter_subject] : [])));
       }
-      expect(filters).toEqual([
-        `$KV.${set.bucket}.s.*.*.u`,
-        `$KV.${set.bucket}.s.*.*.u`,
-        `$KV.${set.bucket}.s.*.*.u`,
-      ]);
+      expect(filters).toEqual(mode === 'watch' ? set.replicas.map(() => `$KV.${set.bucket}.s.*.*.u`) : []);
     } finally {
       await nc.close();
     }
@@ -113,5 +111,27 @@ describe('shared numbers across replicas: no watch, reads from the records', () 
           .sort(),
       ).toEqual(ids);
     }
+  });
+
+  it('hands every unique number to one live request under creates racing over the replicas, then refuses, and every replica tells the same', async () => {
+    const [a, b, c] = replicas();
+    const answers = await Promise.all(
+      Array.from({ length: 75 }, (_, i) => [a, b, c][i % 3]!.post('/v1/groups/desk/requests', {})),
+    );
+    const created = answers.filter((r) => r.status === 201);
+    expect(created).toHaveLength(60);
+    expect(answers.filter((r) => r.status !== 201).map((r) => r.body.error?.code)).toEqual(
+      Array.from({ length: 15 }, () => 'POOL_EXHAUSTED'),
+    );
+    expect(new Set(created.map((r) => r.body.number)).size).toBe(60);
+    for (const replica of [a, b, c]) {
+      const desk = (await replica.get('/v1/groups')).groups.find((g: Json) => g.groupName === 'desk');
+      expect([desk.numbersInUse, desk.liveRequests]).toEqual([60, 60]);
+    }
+    // Cancelled through one replica, free for a create through another at once.
+    const first = created[0]!.body as { id: string; number: string };
+    expect((await fetch(`${a.url}/v1/requests/${first.id}`, { method: 'DELETE' })).status).toBe(200);
+    const again = await c.post('/v1/groups/desk/requests', {});
+    expect([again.status, again.body.number]).toEqual([201, first.number]);
   });
 });
