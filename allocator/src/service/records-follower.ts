@@ -51,8 +51,9 @@ export class RecordsFollower {
    * the view at most about that far behind the other replicas while something relies on it.
    */
   freshen(maxAgeMs: number): void {
-    if (this.#running || performance.now() - this.#startedAt < maxAgeMs) return;
-    void this.catchUp();
+    if (this.#running || this.#position === undefined || performance.now() - this.#startedAt < maxAgeMs)
+      return;
+    void this.#run(false);
   }
 
   /**
@@ -66,28 +67,30 @@ export class RecordsFollower {
       // The running one may have started before this call's writes: one more after it, for all.
       const queued = this.#running.then(() => {
         this.#queued = undefined;
-        return this.#run();
+        return this.#run(true);
       });
       this.#queued = queued;
       return queued;
     }
-    return this.#run();
+    return this.#run(true);
   }
 
-  #run(): Promise<boolean> {
+  /** One read of the records; `settle`: of every write made before it (see `RecordsFrom`). */
+  #run(settle: boolean): Promise<boolean> {
     this.#startedAt = performance.now();
-    const running = this.#read().finally(() => {
+    const running = this.#read(settle).finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
     return running;
   }
 
-  async #read(): Promise<boolean> {
+  async #read(settle: boolean): Promise<boolean> {
     try {
       // Not read at start (the store was unreachable): the history period, as the start would have.
       const first = this.#position === undefined;
-      const from = this.#position === undefined ? { sinceMs: this.#sinceMs } : { after: this.#position };
+      const from =
+        this.#position === undefined ? { sinceMs: this.#sinceMs } : { after: this.#position, settle };
       this.#position = await this.#store.replayRecords(from, (c) => this.#view.applyRecorded(c, !first));
       if (this.#failing) this.#log?.info("the store's records can be read again");
       this.#failing = false;
