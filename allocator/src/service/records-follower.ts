@@ -51,9 +51,8 @@ export class RecordsFollower {
    * the view at most about that far behind the other replicas while something relies on it.
    */
   freshen(maxAgeMs: number): void {
-    if (this.#running || this.#position === undefined || performance.now() - this.#startedAt < maxAgeMs)
-      return;
-    void this.#run(false);
+    if (this.#running || performance.now() - this.#startedAt < maxAgeMs) return;
+    void this.catchUp();
   }
 
   /**
@@ -67,30 +66,28 @@ export class RecordsFollower {
       // The running one may have started before this call's writes: one more after it, for all.
       const queued = this.#running.then(() => {
         this.#queued = undefined;
-        return this.#run(true);
+        return this.#run();
       });
       this.#queued = queued;
       return queued;
     }
-    return this.#run(true);
+    return this.#run();
   }
 
-  /** One read of the records; `settle`: of every write made before it (see `RecordsFrom`). */
-  #run(settle: boolean): Promise<boolean> {
+  #run(): Promise<boolean> {
     this.#startedAt = performance.now();
-    const running = this.#read(settle).finally(() => {
+    const running = this.#read().finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
     return running;
   }
 
-  async #read(settle: boolean): Promise<boolean> {
+  async #read(): Promise<boolean> {
     try {
       // Not read at start (the store was unreachable): the history period, as the start would have.
       const first = this.#position === undefined;
-      const from =
-        this.#position === undefined ? { sinceMs: this.#sinceMs } : { after: this.#position, settle };
+      const from = this.#position === undefined ? { sinceMs: this.#sinceMs } : { after: this.#position };
       this.#position = await this.#store.replayRecords(from, (c) => this.#view.applyRecorded(c, !first));
       if (this.#failing) this.#log?.info("the store's records can be read again");
       this.#failing = false;

@@ -63,13 +63,8 @@ export type StoreEvent = SlotEvent;
 /** A slot key's change as the records keep it: the change and when the store recorded it (ms). */
 export type RecordedChange = RecordedSlotChange;
 
-/**
- * Where a records replay starts: at a time, or after a position an earlier replay returned. With
- * `settle: false` a replay after a position delivers what the records hold now, without waiting
- * for them to hold every write made before the call (NATS copies each write within about a
- * millisecond): for a reader that only wants to be recent, not exact.
- */
-export type RecordsFrom = { sinceMs: number } | { after: number; settle?: boolean };
+/** Where a records replay starts: at a time, or after a position an earlier replay returned. */
+export type RecordsFrom = { sinceMs: number } | { after: number };
 
 /**
  * Whether `key` matches `filter`: a whole token prefix ending in `.` (`s.` matches every key under

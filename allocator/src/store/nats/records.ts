@@ -60,8 +60,6 @@ async function createOrUpdate(
   const name = recordsStreamOf(bucket);
   const wanted = {
     sources: [{ name: streamOf(bucket), filter_subject: `${subjectPrefixOf(bucket)}${retention.prefix}>` }],
-    // Replicas read what was recorded since their last read by sequence, with batched direct gets.
-    allow_direct: true,
     max_age: retention.maxAgeMs * 1_000_000,
     max_msgs: retention.maxChanges,
     num_replicas: replicas,
@@ -83,7 +81,6 @@ async function createOrUpdate(
   const same =
     source?.name === wanted.sources[0]?.name &&
     source?.filter_subject === wanted.sources[0]?.filter_subject &&
-    current.allow_direct === wanted.allow_direct &&
     current.max_age === wanted.max_age &&
     current.max_msgs === wanted.max_msgs &&
     current.num_replicas === wanted.num_replicas;
@@ -178,18 +175,23 @@ export class RecordsStream {
   async replay(from: RecordsFrom, onChange: (change: RecordedChange) => void): Promise<number> {
     /** What `onChange` threw: passed on as it is, not as the store's failure. */
     let receiverFailed = false;
-    if ('after' in from) return this.#readAfter(from.after, from.settle ?? true, onChange);
+    const after = 'after' in from ? from.after : 0;
     try {
       const last = await this.#caughtUp();
-      if (!last) return 0;
-      if (last.time.getTime() < from.sinceMs) return last.seq;
+      if (!last || last.seq <= after) return after;
+      if ('sinceMs' in from && last.time.getTime() < from.sinceMs) return last.seq;
       const consumer = await this.#js.consumers.get(
         this.#stream,
-        from.sinceMs > 0
-          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(from.sinceMs).toISOString() }
-          : { deliver_policy: DeliverPolicy.All },
+        'after' in from
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
+          : from.sinceMs > 0
+            ? {
+                deliver_policy: DeliverPolicy.StartTime,
+                opt_start_time: new Date(from.sinceMs).toISOString(),
+              }
+            : { deliver_policy: DeliverPolicy.All },
       );
-      let position = 0;
+      let position = after;
       try {
         // Up to the last record when the replay began: the next replay reads what comes after.
         for (;;) {
@@ -220,48 +222,6 @@ export class RecordsStream {
     } catch (err) {
       if (receiverFailed) throw err;
       throw unavailable('replay records', err);
-    }
-  }
-
-  /**
-   * The records after `after`, read by sequence with batched direct gets (no consumer to create and
-   * delete: a replica reads them often, a few at a time), up to the last one when the read began.
-   */
-  async #readAfter(
-    after: number,
-    settle: boolean,
-    onChange: (change: RecordedChange) => void,
-  ): Promise<number> {
-    let receiverFailed = false;
-    try {
-      const last = settle ? await this.#caughtUp() : await this.#lastMessage(this.#stream);
-      if (!last || last.seq <= after) return after;
-      let position = after;
-      while (position < last.seq) {
-        const batch = await this.#jsm.direct.getBatch(this.#stream, {
-          seq: position + 1,
-          batch: Math.min(REPLAY_BATCH, last.seq - position),
-        });
-        let read = 0;
-        for await (const m of batch) {
-          read++;
-          const key = m.subject.substring(this.#subjectPrefix.length);
-          const change = {
-            ...changeOf(key, originRevision(m.header.get('Nats-Stream-Source')), m.header, m.data),
-            atMs: m.time.getTime(),
-          };
-          receiverFailed = true;
-          onChange(change);
-          receiverFailed = false;
-          position = m.seq;
-        }
-        // Records dropped by the retention as they were read: nothing more to read up to `last`.
-        if (read === 0) break;
-      }
-      return Math.max(position, last.seq);
-    } catch (err) {
-      if (receiverFailed) throw err;
-      throw unavailable('read records', err);
     }
   }
 
