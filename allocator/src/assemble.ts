@@ -32,11 +32,6 @@ export interface AssemblySettings {
   requestTimeoutMs?: number;
   /** Default milliseconds. */
   gesExpirationUnit?: EpochUnit;
-  /**
-   * How a replica learns which unique-DNIS numbers the others hold (default `records`): from the
-   * records, read in batches while it allocates, or from a watch of every such write.
-   */
-  uniqueNumbersView?: 'records' | 'watch';
   /** How long to answer not-ready before closing the HTTP server. */
   drainDelayMs: number;
 }
@@ -73,9 +68,6 @@ export interface Allocator {
  * Connects the parts: the live view (fed by the store's watch), the metrics that read it, the
  * service, and the HTTP apps. Nothing is listened on: the caller does, or tests use `app.inject()`.
  */
-/** While allocating on unique-DNIS numbers, the view reads the records at least this often (ms). */
-const FRESHEN_MS = 50;
-
 /** nats-server removes messages past their per-message TTL on a timer: up to about a second late. */
 const NATS_TTL_LAG_MS = 1_000;
 
@@ -92,8 +84,7 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
   const isReady = () => {
     if (draining) return { ready: false, reason: 'shutting down' };
     if (!store.healthy()) return { ready: false, reason: 'coordination store unavailable' };
-    if (!(watch ? view.synced : records.synced))
-      return { ready: false, reason: "the store's records not read yet" };
+    if (!view.synced) return { ready: false, reason: 'store view not synced' };
     const groupsNotReady = parts.groupsNotReady?.();
     if (groupsNotReady !== undefined) return { ready: false, reason: groupsNotReady };
     return { ready: true };
@@ -102,16 +93,13 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     storeHealthy: () => store.healthy(),
     ready: () => isReady().ready,
   });
-  // The history period from the records; then the view reads the records again when a read needs
-  // them, and, unless a watch of the unique-DNIS keys is asked for, while it allocates on them.
+  // The history period from the records, then the watch of the keys that steer allocation (the
+  // unique-DNIS numbers); everything else the view reads from the records when something reads it.
   const records = new RecordsFollower(store, view, parts.logger);
   await records.start(now() - settings.historySeconds * 1000);
-  const watch =
-    settings.uniqueNumbersView === 'watch'
-      ? await store.watch(UNIQUE_SLOTS, (e) => view.apply(e), {
-          isKnown: (key, revision) => view.knows(key, revision),
-        })
-      : undefined;
+  const watch = await store.watch(UNIQUE_SLOTS, (e) => view.apply(e), {
+    isKnown: (key, revision) => view.knows(key, revision),
+  });
   const service = new CallInService({
     store,
     groups,
@@ -121,7 +109,6 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
     newId: parts.newId,
     observer: metrics.observer,
     catchUp: () => records.catchUp(),
-    ...(watch ? {} : { busyFromRecords: { freshen: () => records.freshen(FRESHEN_MS) } }),
     ...(settings.matchGuard ? { guard: new MatchGuard(store, settings.matchGuard, now) } : {}),
   });
   // Gauges read the view: a scrape first reads what other replicas wrote since the last one.
@@ -156,7 +143,7 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
       const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(sweep));
       await metricsApp.close();
-      await watch?.stop();
+      await watch.stop();
     },
   };
 }

@@ -184,14 +184,6 @@ export const SETTINGS = {
     default: true,
     description: 'print example curl calls at start',
   }),
-  uniqueNumbersView: setting.enum({
-    flag: 'unique-numbers-view',
-    env: 'C2C_UNIQUE_NUMBERS_VIEW',
-    choices: ['records', 'watch'],
-    default: 'records',
-    description:
-      "how a replica learns which unique-DNIS numbers other replicas hold: from the records, read in batches while it allocates (every replica's cost per write falls with the batch), or from a watch that delivers every write to every replica",
-  }),
   gesExpirationUnit: setting.enum({
     flag: 'ges-expiration-unit',
     env: 'C2C_GES_EXPIRATION_UNIT',

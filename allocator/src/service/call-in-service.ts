@@ -64,19 +64,7 @@ export interface CallInServiceDeps {
    * through another replica a moment ago is found. Without it, the view is taken as it is.
    */
   catchUp?: () => Promise<boolean>;
-  /**
-   * Set when the view learns of other replicas' unique-DNIS requests from the records (catch-ups)
-   * rather than from a watch: `freshen` keeps it recent while allocating, and a create the store
-   * refuses first brings it up to date, so the next pick sees what other replicas took.
-   */
-  busyFromRecords?: { freshen(): void };
 }
-
-/**
- * Refused creates of one request, while the records cannot be read, before it gives up: the view
- * no longer tells taken numbers from free ones, and every further pick would be a guess.
- */
-const BLIND_COLLISIONS = 8;
 
 /** Hooks for metrics; the service imports no metrics library. */
 export interface CallInObserver {
@@ -180,14 +168,6 @@ export class CallInService {
         { details: { field: 'callerNumber' } },
       );
     }
-    // The caller's last number may have been handed out by another replica a moment ago.
-    if (
-      settings.uniqueDnis &&
-      this.#d.busyFromRecords &&
-      settings.selection.stickySeconds > 0 &&
-      callerNumber !== undefined
-    )
-      await this.#catchUp();
     const select = async () =>
       (await this.#createSticky(group, input)) ??
       (group.index.locality
@@ -268,7 +248,6 @@ export class CallInService {
     const { settings } = group;
     const shown = busyRule(this.#d.view, settings.groupName, settings, callerNumber);
     if (!settings.uniqueDnis) return shown;
-    this.#d.busyFromRecords?.freshen();
     const inFlight = this.#inFlight;
     const groupName = settings.groupName;
     return (entry) => inFlight.get(groupName)?.has(entry.number) === true || shown(entry);
@@ -383,9 +362,7 @@ export class CallInService {
   ): Promise<CallInRequest | undefined> {
     const { settings } = group;
     const groupName = settings.groupName;
-    const catchUpOnRefusal = settings.uniqueDnis && this.#d.busyFromRecords !== undefined;
     let attempts = 0;
-    let blind = 0;
     for (const attempt of plan) {
       attempts++;
       tried?.(attempt);
@@ -413,9 +390,6 @@ export class CallInService {
       } finally {
         inFlight?.();
       }
-      // Refused: another replica holds the number, and the view had not read that yet.
-      if (catchUpOnRefusal && !(await this.#catchUp()) && ++blind >= BLIND_COLLISIONS)
-        throw recordsUnreadable();
     }
     return undefined;
   }
@@ -736,13 +710,6 @@ function viewFindsMore(groupsOnNumber: Array<ResolvedGroup | undefined>, input: 
   return (
     input.callerNumber !== undefined &&
     groupsOnNumber.some((g) => g !== undefined && !g.uniqueDnis && g.accessCode.generate)
-  );
-}
-
-function recordsUnreadable(): AllocatorError {
-  return new AllocatorError(
-    AllocatorCode.StoreUnavailable,
-    "the coordination store's records cannot be read, so this replica cannot tell the numbers other replicas hold from free ones; try again shortly",
   );
 }
 

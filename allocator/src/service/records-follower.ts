@@ -19,8 +19,6 @@ export class RecordsFollower {
   #running: Promise<boolean> | undefined;
   #queued: Promise<boolean> | undefined;
   #failing = false;
-  /** When the latest catch-up started (ms, performance clock). */
-  #startedAt = -Infinity;
 
   constructor(store: CoordinationStore, view: LiveView, log?: Logger) {
     this.#store = store;
@@ -39,20 +37,6 @@ export class RecordsFollower {
     } catch (err) {
       this.#log?.warn({ err }, `the store's records could not be read: ${errorMessage(err)}`);
     }
-  }
-
-  /** Whether the records have been read at least once (the view holds what happened before now). */
-  get synced(): boolean {
-    return this.#position !== undefined;
-  }
-
-  /**
-   * Starts a catch-up, not waited for, unless one is running or began less than `maxAgeMs` ago: keeps
-   * the view at most about that far behind the other replicas while something relies on it.
-   */
-  freshen(maxAgeMs: number): void {
-    if (this.#running || performance.now() - this.#startedAt < maxAgeMs) return;
-    void this.catchUp();
   }
 
   /**
@@ -75,7 +59,6 @@ export class RecordsFollower {
   }
 
   #run(): Promise<boolean> {
-    this.#startedAt = performance.now();
     const running = this.#read().finally(() => {
       if (this.#running === running) this.#running = undefined;
     });

@@ -6,11 +6,10 @@ import { groupYaml, tollFreeNumbers } from './group-yaml.ts';
 import { useReplicaSet } from './replica-set.ts';
 
 // Shared-number writes reach no other replica as they happen: each replica reads them from the
-// records when a read needs them. Unique-DNIS writes reach the others through the records too, read
-// while they allocate (the default), or through a watch (--unique-numbers-view watch).
-describe.each(['records', 'watch'] as const)('replicas with --unique-numbers-view %s', (mode) => {
+// records when a read needs them. Unique-DNIS writes reach every replica through its watch.
+describe('replicas: a watch of the unique-DNIS keys, the records for the rest', () => {
   const set = useReplicaSet(
-    `views-${mode}`,
+    'views',
     groupYaml('codes', tollFreeNumbers(2, 6100), 60, '  accessCode: { generate: true, length: 6 }') +
       groupYaml('callers', tollFreeNumbers(2, 6200), 60, '  accessCode: { generate: false }') +
       groupYaml(
@@ -19,7 +18,6 @@ describe.each(['records', 'watch'] as const)('replicas with --unique-numbers-vie
         60,
         '  uniqueDnis: true\n  accessCode: { generate: false }',
       ),
-    ['--unique-numbers-view', mode],
   );
   const replicas = () => set.replicas as [AllocatorProcess, AllocatorProcess, AllocatorProcess];
   const liveGauge = async (replica: AllocatorProcess, group: string) => {
@@ -28,7 +26,7 @@ describe.each(['records', 'watch'] as const)('replicas with --unique-numbers-vie
     return Number(line?.split(' ').pop() ?? 0);
   };
 
-  it(`delivers to the replicas ${mode === 'watch' ? 'only the unique-DNIS slot keys' : 'no write as it happens'}`, async () => {
+  it('delivers to the replicas only the unique-DNIS slot keys', async () => {
     const nc = await connectNats();
     try {
       const jsm = await jetstreamManager(nc);
@@ -37,7 +35,7 @@ describe.each(['records', 'watch'] as const)('replicas with --unique-numbers-vie
         const config = c.config;
         filters.push(...(config.filter_subjects ?? (config.filter_subject ? [config.filter_subject] : [])));
       }
-      expect(filters).toEqual(mode === 'watch' ? set.replicas.map(() => `$KV.${set.bucket}.s.*.*.u`) : []);
+      expect(filters).toEqual(set.replicas.map(() => `$KV.${set.bucket}.s.*.*.u`));
     } finally {
       await nc.close();
     }
