@@ -292,6 +292,10 @@ function scalingModel(
     ratio2: round(at(2) / at(1)),
     ratio4: round(at(4) / at(1)),
     floorRatio: round(allocators(1) / floor),
+    allocatorRatio2: allocators(2) / allocators(1),
+    allocatorRatio4: allocators(4) / allocators(1),
+    natsRatio2: natsOf(2) / natsOf(1),
+    natsRatio4: natsOf(4) / natsOf(1),
     allocatorOwnMicros: round(alloc.intercept),
     allocatorPerOtherReplicaMicros: round(alloc.slope),
     natsBaseMicros: round(natsFit.intercept),
@@ -420,6 +424,64 @@ spec:
   }
   console.log(`bare Node HTTP server: ${bareHttp.perSecond}/s`);
   console.log(`  CPU µs per request: ${JSON.stringify(bareHttp.cpuMicros)}`);
+
+  // The baselines of spreading: the same load over 2 and 4 bare servers, and raw KV creates over 2
+  // and 4 client connections. What one load costs by itself when more processes (connections) share
+  // it on these CPUs — less work per event-loop turn and per socket write, more processes to
+  // schedule — is what the replicas' CPU per allocation is judged against.
+  const bareSpread: Record<number, number> = { 1: bareHttp.cpuMicros['bare HTTP server'] ?? NaN };
+  const rawSpread: Record<number, number> = { 1: raw.cpuMicros['nats-server'] ?? NaN };
+  for (const n of [2, 4]) {
+    const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
+    const servers = ports.map(
+      (port, i) =>
+        new ManagedProcess(
+          `bench-bare-http-${n}-${i}`,
+          process.execPath,
+          [path.join(import.meta.dirname, 'bare-http-server.ts'), String(port)],
+          logDir,
+        ),
+    );
+    try {
+      await Promise.all(ports.map((port) => waitForPort(port, 10_000)));
+      const client = new LoadClient(
+        ports.map((port) => `http://127.0.0.1:${port}`),
+        CONCURRENCY,
+        '/',
+        body,
+      );
+      const pids = Object.fromEntries(servers.map((server, i) => [`bare ${i + 1}`, server.pid]));
+      const r = await peak(pids, () => client.post().then((st) => st === 201));
+      client.close();
+      bareSpread[n] = round(sum(servers.map((_, i) => r.cpuMicros[`bare ${i + 1}`] ?? NaN)));
+    } finally {
+      await Promise.all(servers.map((server) => server.stop()));
+    }
+    const connections = await Promise.all(
+      Array.from({ length: n }, () => connect({ servers: nats.info.url, noAsyncTraces: true })),
+    );
+    try {
+      const kvs = await Promise.all(
+        connections.map((nc) =>
+          new Kvm(nc).create(`bench-raw-spread-${n}`, { history: 1, markerTTL: 5_000 }),
+        ),
+      );
+      let next = 0;
+      const r = await peak({ 'nats-server': natsPid() }, () => {
+        const i = next++;
+        return (kvs[i % n] as (typeof kvs)[number]).create(`k.${i}`, value, '300s').then(
+          () => true,
+          () => false,
+        );
+      });
+      rawSpread[n] = r.cpuMicros['nats-server'] ?? NaN;
+    } finally {
+      await Promise.all(connections.map((nc) => nc.close()));
+    }
+  }
+  console.log(
+    `spread: bare servers CPU µs per request ${JSON.stringify(bareSpread)}, nats-server per raw create ${JSON.stringify(rawSpread)}`,
+  );
 
   type Latency = Awaited<ReturnType<typeof openLoop>> & {
     ratePerSecond: number;
@@ -576,6 +638,7 @@ spec:
     latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
     uniqueDnis: { poolSize: 10_000, creates: UNIQUE_FILL, byReplicas: uniques },
     recordsCatchUp: catchUps,
+    spreadBaselines: { bareServerCpuMicrosPerRequest: bareSpread, natsCpuMicrosPerRawCreate: rawSpread },
     targets: {
       allocationsAtLeastHalfOfRawKv: Math.max(api1.perSecond, api2.perSecond) >= 0.5 * raw.perSecond,
       // Every configuration must hold the latency target, not just the better one.
@@ -647,6 +710,10 @@ Scaling, the goals of issue 16 as ratios of this run (the model: docs/allocator.
 | unique ÷ shared allocations/s, 2 replicas (goal ≥ 0.9) | ${round(uniq.perSecond / api2.perSecond)} |
 | unique-DNIS CPU per allocation, all allocators + nats-server, 1 / 2 / 4 replicas | ${[1, 2, 4].map((n) => round(serverCpu(uniques[n]?.cpuMicros))).join(' / ')} µs |
 | records catch-up: CPU per record read, per replica (allocator + nats-server), 1 / 2 / 4 replicas | ${[1, 2, 4].map((n) => round(serverCpu(catchUps[n]?.cpuMicros))).join(' / ')} µs |
+| baseline: one load spread over 1 / 2 / 4 bare Node HTTP servers, their CPU per request | ${[1, 2, 4].map((n) => bareSpread[n]).join(' / ')} µs (${round((bareSpread[2] ?? NaN) / (bareSpread[1] ?? NaN))}× and ${round((bareSpread[4] ?? NaN) / (bareSpread[1] ?? NaN))}×) |
+| baseline: raw KV creates over 1 / 2 / 4 client connections, nats-server's CPU per create | ${[1, 2, 4].map((n) => rawSpread[n]).join(' / ')} µs (${round((rawSpread[2] ?? NaN) / (rawSpread[1] ?? NaN))}× and ${round((rawSpread[4] ?? NaN) / (rawSpread[1] ?? NaN))}×) |
+| the allocators' CPU per allocation at 2 and 4 replicas ÷ 1, each ÷ the bare servers' at 2 and 4 ÷ 1 | ${round(scaling.allocatorRatio2 / ((bareSpread[2] ?? NaN) / (bareSpread[1] ?? NaN)))} and ${round(scaling.allocatorRatio4 / ((bareSpread[4] ?? NaN) / (bareSpread[1] ?? NaN)))} |
+| nats-server's CPU per allocation at 2 and 4 replicas ÷ 1, each ÷ raw KV's at 2 and 4 connections ÷ 1 | ${round(scaling.natsRatio2 / ((rawSpread[2] ?? NaN) / (rawSpread[1] ?? NaN)))} and ${round(scaling.natsRatio4 / ((rawSpread[4] ?? NaN) / (rawSpread[1] ?? NaN)))} |
 | fitted: the allocators' CPU per allocation = a + d × (replicas − 1) | a = ${scaling.allocatorOwnMicros} µs, d = ${scaling.allocatorPerOtherReplicaMicros} µs |
 | fitted: nats-server's CPU per allocation = s + f × replicas | s = ${scaling.natsBaseMicros} µs, f = ${scaling.natsPerReplicaMicros} µs |
 
