@@ -4,7 +4,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-const all = ['api', 'operator', 'allocator', 'memory', 'records-stream', 'records-page', 'pool-policies'];
+const all = [
+  'api',
+  'operator',
+  'allocator',
+  'watch-cost',
+  'memory',
+  'records-stream',
+  'records-page',
+  'pool-policies',
+];
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 const unknown = chosen.filter((name) => !all.includes(name));
 if (unknown.length > 0) {
