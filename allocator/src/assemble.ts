@@ -68,6 +68,12 @@ export interface Allocator {
  * Connects the parts: the live view (fed by the store's watch), the metrics that read it, the
  * service, and the HTTP apps. Nothing is listened on: the caller does, or tests use `app.inject()`.
  */
+/**
+ * Longest time between two reads of the records (ms): well inside what the records keep at any
+ * rate a cluster serves (200,000 changes by default: 40,000 a second for 5 s).
+ */
+const RECORDS_READ_INTERVAL_MS = 5_000;
+
 /** nats-server removes messages past their per-message TTL on a timer: up to about a second late. */
 const NATS_TTL_LAG_MS = 1_000;
 
@@ -100,6 +106,10 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
   const watch = await store.watch(UNIQUE_SLOTS, (e) => view.apply(e), {
     isKnown: (key, revision) => view.knows(key, revision),
   });
+  // And at least this often whatever reads: the records keep a bounded number of changes, and a
+  // change dropped before this replica read it (a removal, say) would be missing from its view.
+  const recordsTimer = setInterval(() => void records.catchUp(), RECORDS_READ_INTERVAL_MS);
+  recordsTimer.unref();
   const service = new CallInService({
     store,
     groups,
@@ -143,6 +153,7 @@ export async function assembleAllocator(parts: AllocatorParts): Promise<Allocato
       const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
       await app.close().finally(() => clearInterval(sweep));
       await metricsApp.close();
+      clearInterval(recordsTimer);
       await watch.stop();
     },
   };

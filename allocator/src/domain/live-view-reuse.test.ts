@@ -32,6 +32,19 @@ describe('LiveView: cooling markers', () => {
     expect(view.historyOf('a')).toMatchObject({ outcome: 'matched' });
   });
 
+  it('forgets a cooling marker when the records say its TTL ran out', () => {
+    const { view, now } = setup();
+    const r = request('c', '+18005551002', now());
+    view.applyRecorded({ type: 'put', key: r.key, value: encodeRecord(r), revision: 1, atMs: now() }, true);
+    view.applyRecorded({ ...cooled(r, 2, now()), atMs: now() }, true);
+    expect(view.coolingCount('g')).toBe(1);
+    view.applyRecorded({ type: 'expired', key: r.key, revision: 3, atMs: now() }, true);
+    // Held until the marker's own time only by the view's index: the key is gone from the store.
+    expect(view.coolingCount('g')).toBe(0);
+    expect(view.isNumberBusy('g', '+18005551002')).toBe(false);
+    expect(view.historyOf('c')).toMatchObject({ outcome: 'matched' });
+  });
+
   it('records a cooling marker of a request it never saw (a snapshot, or the records)', () => {
     const { view, now } = setup();
     const r = request('b', '+18005551001', now() - 1_000);

@@ -182,6 +182,8 @@ export class LiveView {
       case 'expired':
         if (live && live.revision < change.revision)
           this.#end(change.key, change.revision, 'expired', change.atMs, seenNow);
+        // The cooling marker's own TTL ran out: the key is free.
+        else if (!live) this.#uncool(change.key);
         return;
     }
   }

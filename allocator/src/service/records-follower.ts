@@ -48,10 +48,11 @@ export class RecordsFollower {
     if (this.#queued) return this.#queued;
     if (this.#running) {
       // The running one may have started before this call's writes: one more after it, for all.
-      const queued = this.#running.then(() => {
+      const next = () => {
         this.#queued = undefined;
         return this.#run();
-      });
+      };
+      const queued = this.#running.then(next, next);
       this.#queued = queued;
       return queued;
     }

@@ -212,6 +212,8 @@ export class RecordsStream {
               { stream: this.#stream, lastRecord: last.seq },
               'the records replay ended before the last record: none arrived in 2 s',
             );
+            // Nothing read at all: no position to go on from (0 would mean every record, later).
+            if (position === 0) throw new Error('no record arrived in 2 s');
             return position;
           }
         }
