@@ -107,13 +107,28 @@ describe('the NATS store records', () => {
     const writer = await open(bucket);
     const reader = await open(bucket);
     try {
+      await writer.create('s.g.first', enc('first'), 30);
       let position = await reader.replayRecords({ sinceMs: 0 }, () => undefined);
+      const consumers = async () => {
+        const names: string[] = [];
+        for await (const c of jsm.consumers.list(recordsStreamOf(bucket))) names.push(c.name);
+        return names;
+      };
+      // One consumer, kept from read to read while each goes on where the last one ended.
+      const kept = await consumers();
+      expect(kept).toHaveLength(1);
       for (let i = 0; i < 20; i++) {
         const rev = await writer.create(`s.g.k${i}`, enc(`v${i}`), 30);
         const seen: RecordedChange[] = [];
         position = await reader.replayRecords({ after: position }, (c) => seen.push(c));
         expect(seen.map((c) => [c.key, c.revision])).toEqual([[`s.g.k${i}`, rev]]);
       }
+      expect(await consumers()).toEqual(kept);
+      // A replay from elsewhere gets a consumer of its own, and the kept one is freed.
+      await reader.replayRecords({ sinceMs: 0 }, () => undefined);
+      const after = await consumers();
+      expect(after).toHaveLength(1);
+      expect(after).not.toEqual(kept);
     } finally {
       await writer.close();
       await reader.close();

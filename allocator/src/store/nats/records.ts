@@ -1,5 +1,6 @@
 import {
   DeliverPolicy,
+  type Consumer,
   DiscardPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
@@ -154,6 +155,12 @@ export class RecordsStream {
   readonly #subjects: string;
   readonly #retention: RecordsRetention;
   readonly #log: Logger;
+  /**
+   * The consumer of the last replay after a position, kept for the next one if it starts where this
+   * one ended: a replica reads the records every few seconds, and a consumer made and deleted for
+   * each read would be a stream (and, on a cluster, a meta-leader) operation each time.
+   */
+  #follow: { consumer: Consumer; next: number } | undefined;
 
   constructor(
     js: JetStreamClient,
@@ -180,22 +187,34 @@ export class RecordsStream {
       const last = await this.#caughtUp();
       if (!last || last.seq <= after) return after;
       if ('sinceMs' in from && last.time.getTime() < from.sinceMs) return last.seq;
-      const consumer = await this.#js.consumers.get(
-        this.#stream,
-        'after' in from
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
-          : from.sinceMs > 0
-            ? {
-                deliver_policy: DeliverPolicy.StartTime,
-                opt_start_time: new Date(from.sinceMs).toISOString(),
-              }
-            : { deliver_policy: DeliverPolicy.All },
-      );
+      const follow = this.#follow;
+      const reused = 'after' in from && follow?.next === after + 1;
+      this.#follow = undefined;
+      if (follow && !reused) await follow.consumer.delete().catch(() => undefined);
+      const consumer = reused
+        ? follow.consumer
+        : await this.#js.consumers.get(
+            this.#stream,
+            'after' in from
+              ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
+              : from.sinceMs > 0
+                ? {
+                    deliver_policy: DeliverPolicy.StartTime,
+                    opt_start_time: new Date(from.sinceMs).toISOString(),
+                  }
+                : { deliver_policy: DeliverPolicy.All },
+          );
       let position = after;
+      let complete = false;
       try {
         // Up to the last record when the replay began: the next replay reads what comes after.
         for (;;) {
-          const batch = await consumer.fetch({ max_messages: REPLAY_BATCH, expires: 2_000 });
+          // Exactly what is left up to `last` (a fetch that ends early leaves its request open, and a
+          // message arriving for it would make the next fetch start the consumer again).
+          const batch = await consumer.fetch({
+            max_messages: Math.max(1, Math.min(REPLAY_BATCH, last.seq - position)),
+            expires: 2_000,
+          });
           let read = 0;
           for await (const m of batch) {
             read++;
@@ -204,7 +223,10 @@ export class RecordsStream {
             onChange(change);
             receiverFailed = false;
             position = m.seq;
-            if (m.info.pending === 0 || m.seq >= last.seq) return position;
+            if (m.info.pending === 0 || m.seq >= last.seq) {
+              complete = m.seq >= last.seq;
+              return position;
+            }
           }
           if (read === 0) {
             // Only a server slower than the fetch, or records dropped as they were read, does this.
@@ -218,8 +240,10 @@ export class RecordsStream {
           }
         }
       } finally {
-        // The server would drop it after minutes of inactivity; free it now.
-        void consumer.delete().catch(() => undefined);
+        // Kept for a replay that goes on from here; otherwise freed now (the server would drop it
+        // after minutes of inactivity).
+        if (complete && !receiverFailed) this.#follow = { consumer, next: position + 1 };
+        else void consumer.delete().catch(() => undefined);
       }
     } catch (err) {
       if (receiverFailed) throw err;
