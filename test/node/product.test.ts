@@ -272,7 +272,19 @@ describe('the chart on a real node', () => {
     allocator = await relayTo(clusterIp, 80);
     target = { port: allocator.port, apiKey, groupName: 'claims' };
 
-    const unauthorised = await call({ ...target, apiKey: 'wrong' }, 'GET', '/v1/groups');
+    // `helm upgrade --wait` returns once the new pods are Ready; kube-proxy takes the old ones out of
+    // the Service a moment later (seen once: a wrong key answered 200 by an old, open-mode pod).
+    const switched = Date.now();
+    const unauthorised = await eventually(
+      'only allocators with the API keys behind the Service',
+      async () => {
+        const answer = await call({ ...target, apiKey: 'wrong' }, 'GET', '/v1/groups');
+        return answer.status === 401 && answer;
+      },
+      60_000,
+    );
+    figures['old allocators out of the Service after helm upgrade --wait (s)'] =
+      (Date.now() - switched) / 1000;
     expect(unauthorised.status).toBe(401);
     const groups = await eventually('the group served by the allocator', async () => {
       const answer = await call(target, 'GET', '/v1/groups');
