@@ -32,11 +32,7 @@ export class RecordsFollower {
    */
   async start(sinceMs: number): Promise<void> {
     this.#sinceMs = sinceMs;
-    try {
-      this.#position = await this.#store.replayRecords({ sinceMs }, (c) => this.#view.applyRecorded(c));
-    } catch (err) {
-      this.#log?.warn({ err }, `the store's records could not be read: ${errorMessage(err)}`);
-    }
+    await this.catchUp();
   }
 
   /**
@@ -69,7 +65,8 @@ export class RecordsFollower {
 
   async #read(): Promise<boolean> {
     try {
-      // Not read at start (the store was unreachable): the history period, as the start would have.
+      // The first read (at start, or later if the store was unreachable then) replays the history
+      // period, whose ends are not counted as seen now; later ones go on from where it ended.
       const first = this.#position === undefined;
       const from = this.#position === undefined ? { sinceMs: this.#sinceMs } : { after: this.#position };
       this.#position = await this.#store.replayRecords(from, (c) => this.#view.applyRecorded(c, !first));
