@@ -42,7 +42,7 @@ import {
   type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
-import { areaCodeOf, numberLocality, type DnisEntry, type NumberLocality, type ResolvedGroup } from '#api';
+import { areaCodeOf, numberLocality, type DnisEntry, type NumberLocality } from '#api';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
@@ -505,10 +505,21 @@ export class CallInService {
     const found = await this.#evaluateWith(input, inScope, groupsOnNumber);
     // A request on a shared number with an access code is found by its caller only through the
     // view, which learns of other replicas' requests from the records: read them, and look again.
-    const settings = groupsOnNumber.map((g) => this.#d.groups.get(g)?.settings);
-    if (found.best?.consumable !== true && viewFindsMore(settings, input) && (await this.#catchUp()))
-      return this.#evaluateWith(input, inScope, groupsOnNumber);
-    return found;
+    if (found.best?.consumable === true || !this.#viewFindsMore(groupsOnNumber, input)) return found;
+    return (await this.#catchUp()) ? this.#evaluateWith(input, inScope, groupsOnNumber) : found;
+  }
+
+  /**
+   * Whether a call may identify a live request that only the view can point at: one on a shared
+   * number of a group with access codes, by its caller number (the slot key names the code, which
+   * the call does not give, or gives wrong: the caller's request is then charged the failure).
+   */
+  #viewFindsMore(groupsOnNumber: readonly string[], input: MatchInput): boolean {
+    if (input.callerNumber === undefined) return false;
+    return groupsOnNumber.some((name) => {
+      const g = this.#d.groups.get(name)?.settings;
+      return g !== undefined && !g.uniqueDnis && g.accessCode.generate;
+    });
   }
 
   async #evaluateWith(
@@ -699,18 +710,6 @@ export class CallInService {
       throw storeFailure(err);
     }
   }
-}
-
-/**
- * Whether a call may identify a live request that only the view can point at: one on a shared
- * number of a group with access codes, by its caller number (the slot key names the code, which
- * the call does not give, or gives wrong: the caller's request is then charged the failure).
- */
-function viewFindsMore(groupsOnNumber: Array<ResolvedGroup | undefined>, input: MatchInput): boolean {
-  return (
-    input.callerNumber !== undefined &&
-    groupsOnNumber.some((g) => g !== undefined && !g.uniqueDnis && g.accessCode.generate)
-  );
 }
 
 function unknownGroup(groupName: string): AllocatorError {
