@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keyMatches, subjectFilterOf } from './store.ts';
+import { subjectFilterOf } from './nats/kv-message.ts';
+import { keyMatches } from './store.ts';
 
 describe('key filters', () => {
   it('match a whole token prefix', () => {

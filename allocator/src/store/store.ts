@@ -84,11 +84,6 @@ function tokensMatch(key: string[], pattern: string[], prefix: boolean): boolean
   return pattern.every((token, i) => token === '*' || token === key[i]);
 }
 
-/** The NATS subject filter for a key filter, under the bucket's `subjectPrefix` (`$KV.<bucket>.`). */
-export function subjectFilterOf(subjectPrefix: string, filter: string): string {
-  return filter.endsWith('.') ? `${subjectPrefix}${filter}>` : `${subjectPrefix}${filter}`;
-}
-
 /** Which changes the store keeps as records, and for how long. */
 export interface RecordsRetention {
   /** Key prefix whose changes are kept, a whole token prefix ending in `.`, e.g. `s.`. */

@@ -90,3 +90,8 @@ export async function readLastMessage(
     throw err;
   }
 }
+
+/** The NATS subject filter for a key filter, under the bucket's `subjectPrefix` (`$KV.<bucket>.`). */
+export function subjectFilterOf(subjectPrefix: string, filter: string): string {
+  return filter.endsWith('.') ? `${subjectPrefix}${filter}>` : `${subjectPrefix}${filter}`;
+}

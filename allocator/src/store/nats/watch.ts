@@ -2,7 +2,6 @@ import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstr
 import type { Logger } from '#lib';
 import {
   StoreError,
-  subjectFilterOf,
   type StoreEntry,
   type StoreEvent,
   type StoreWatch,
@@ -10,7 +9,7 @@ import {
 } from '../store.ts';
 import type { ConnectionStatus } from './connection-status.ts';
 import { unavailable } from './errors.ts';
-import { changeOf } from './kv-message.ts';
+import { changeOf, subjectFilterOf } from './kv-message.ts';
 
 export interface WatchSource {
   js: JetStreamClient;
