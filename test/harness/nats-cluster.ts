@@ -65,6 +65,24 @@ export class NatsCluster {
     }
     await Promise.all(this.nodes.map((n) => n.start()));
     await this.waitForMetaLeader();
+    await this.assertRoutesThroughProxies(clusterPorts);
+  }
+
+  /**
+   * No route runs to a peer's own cluster port (a route a node dialled shows the port it dialled): a
+   * direct route would survive `partition` and leave the "cut off" node talking to a peer.
+   */
+  async assertRoutesThroughProxies(clusterPorts: readonly number[]): Promise<void> {
+    for (const [i, node] of this.nodes.entries()) {
+      const routez = (await (await fetch(`${node.info.monitorUrl}/routez`)).json()) as {
+        routes?: { port: number; remote_name: string }[];
+      };
+      const direct = (routez.routes ?? []).filter((r) => clusterPorts.includes(r.port));
+      if (direct.length > 0)
+        throw new Error(
+          `${this.nodeName(i)} has routes past the proxies: ${direct.map((r) => `${r.remote_name} on port ${r.port}`).join(', ')}`,
+        );
+    }
   }
 
   /** Until every node knows the JetStream meta leader and all its peers (streams can be created). */

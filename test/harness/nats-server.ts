@@ -64,7 +64,10 @@ export class NatsServer {
               `  listen: "127.0.0.1:${this.#options.cluster.port}"`,
               `  routes: [${this.#options.cluster.routes.map((r) => `"${r}"`).join(', ')}]`,
               '  connect_retries: -1',
-              // Only the routes given: no node learns another's own address and bypasses a proxy.
+              // Only the routes given. Nodes gossip each other's route address and connect to it
+              // directly (an implicit route, past the test's proxy): advertise one that refuses, so
+              // the gossiped route fails once and is dropped. no_advertise is about client URLs.
+              '  advertise: "127.0.0.1:1"',
               '  no_advertise: true',
               '}',
             ]

@@ -33,6 +33,41 @@ ${extra}
 `;
 }
 
+describe('the cluster harness', { timeout: 120_000 }, () => {
+  it('cuts a partitioned node off from every peer, and heals', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'c2c-cluster-cut-'));
+    const cluster = new NatsCluster(uniqueName('cut'), dir, path.join(harness().workDir, 'logs'));
+    const peersOf = async (i: number) => {
+      const node = cluster.nodes[i];
+      const routez = (await (await fetch(`${node?.info.monitorUrl}/routez`)).json()) as {
+        routes?: { remote_name: string }[];
+      };
+      return [...new Set((routez.routes ?? []).map((r) => r.remote_name))].sort();
+    };
+    const mesh = () => Promise.all([0, 1, 2].map(peersOf));
+    const fullMesh = [0, 1, 2].map((i) => [0, 1, 2].filter((j) => j !== i).map((j) => cluster.nodeName(j)));
+    const cutOff = [[cluster.nodeName(2)], [], [cluster.nodeName(0)]];
+    try {
+      await cluster.start();
+      await eventually('a full mesh', async () => JSON.stringify(await mesh()) === JSON.stringify(fullMesh));
+      cluster.partition(1);
+      await eventually('node 1 cut off', async () => JSON.stringify(await mesh()) === JSON.stringify(cutOff));
+      // Past the route reconnect attempts and the gossip between the other two: still cut off.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(await mesh()).toEqual(cutOff);
+      cluster.heal();
+      await eventually(
+        'a full mesh again',
+        async () => JSON.stringify(await mesh()) === JSON.stringify(fullMesh),
+        30_000,
+      );
+    } finally {
+      await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 // Each fault waits for the cluster (and the load) to recover: minutes on a busy machine.
 describe(
   'allocators on a three-node JetStream cluster (R3, sync_interval: always) through faults',
