@@ -28,7 +28,6 @@ import {
   type CallInRequest,
   type LocalPresenceMatch,
   type TieredAttempt,
-  type Tier,
   type LocalityIndex,
   type GuardLock,
   type GuardState,
@@ -42,7 +41,7 @@ import {
   type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
-import { areaCodeOf, numberLocality, type DnisEntry, type NumberLocality } from '#api';
+import { areaCodeOf, numberLocality, type DnisEntry } from '#api';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
@@ -173,11 +172,14 @@ export class CallInService {
       (group.index.locality
         ? await this.#createNear(group, group.index.locality, input)
         : await this.#createAny(group, input));
-    // A unique pool that looks full may hold numbers other replicas freed a moment ago, which the
-    // view has not learnt of yet: bring it up to date, and look once more.
-    const created =
-      (await select()) ?? (settings.uniqueDnis && (await this.#catchUp()) ? await select() : undefined);
+    // A unique pool (or its caller's required tier) that looks full may hold numbers other replicas
+    // freed a moment ago, which the view has not learnt of yet: bring it up to date, look once more.
+    const lookAgain = settings.uniqueDnis;
+    const created = (await select()) ?? (lookAgain && (await this.#catchUp()) ? await select() : undefined);
     if (created) return created;
+    const locality = group.index.locality;
+    if (locality?.settings.match === 'require')
+      throw this.#noLocalNumber(group, locality, input.callerNumber);
     throw this.#exhausted(group);
   }
 
@@ -222,8 +224,8 @@ export class CallInService {
   }
 
   /**
-   * Automatic selection nearest the caller first (local presence); NO_LOCAL_NUMBER when it is
-   * required and no number at its level is free.
+   * Automatic selection nearest the caller first (local presence); undefined when no number is
+   * free (at the caller's level, when local presence is required).
    */
   async #createNear(
     group: RegisteredGroup,
@@ -238,9 +240,7 @@ export class CallInService {
     const plan = planTieredAttempts(tiers, settings, input.callerNumber, isBusy, this.#d.random, pick);
     let last: TieredAttempt | undefined;
     const request = await this.#firstAccepted(group, plan, input, (a) => (last = a));
-    if (request) return { request, localPresence: last?.localPresence ?? 'none' };
-    if (locality.settings.match === 'require') throw this.#noLocalNumber(group, tiers[0], caller);
-    return undefined;
+    return request && { request, localPresence: last?.localPresence ?? 'none' };
   }
 
   /** Whether automatic selection passes a number over: the view's rule, and this replica's writes in flight. */
@@ -275,9 +275,11 @@ export class CallInService {
   }
 
   /** NO_LOCAL_NUMBER for a caller whose required tier has no free number, naming where they are. */
-  #noLocalNumber(group: RegisteredGroup, tier: Tier | undefined, caller: NumberLocality | undefined) {
+  #noLocalNumber(group: RegisteredGroup, locality: LocalityIndex, callerNumber: string | undefined) {
     const groupName = group.settings.groupName;
-    const level = group.index.locality?.settings.level ?? 'area';
+    const level = locality.settings.level;
+    const caller = callerNumber !== undefined ? numberLocality(callerNumber) : undefined;
+    const tier = localTiers(locality, group.index.automatic, caller)[0];
     this.#d.observer?.refused(groupName, 'no_local_number');
     const numbers = new Set((tier?.pool ?? []).map((e) => e.number));
     const nextMs =

@@ -5,7 +5,7 @@ import { assembleAllocator, type Allocator } from '../assemble.ts';
 import { DEFAULT_MATCH_GUARD_POLICY, type MatchGuardPolicy, type RandomSource } from '../domain/index.ts';
 import { GroupRegistry } from '../groups/index.ts';
 import { ApiKeyAuthenticator, type ApiKeyConfig, type EpochUnit } from '../http/index.ts';
-import { MemoryStore } from '../store/index.ts';
+import { MemoryStore, type CoordinationStore } from '../store/index.ts';
 
 /** A group of `size` numbers +18005551000…, generating 6-digit codes, unless overridden. */
 export function group(name: string, over: Partial<ResolvedGroup> = {}, size = 3): ResolvedGroup {
@@ -41,6 +41,10 @@ export interface AppHarnessOptions {
   random?: RandomSource;
   /** Default: random UUIDs. */
   newId?: () => string;
+  /** Another allocator's store and clock, to run replicas on one store (closed by its own harness). */
+  shareWith?: AppHarness;
+  /** What the allocator is given in place of the store (a wrapper of it, e.g. one that delays its watch). */
+  storeSeenAs?: (store: MemoryStore) => CoordinationStore;
 }
 
 /**
@@ -48,14 +52,14 @@ export interface AppHarnessOptions {
  * repeatable random source. The caller closes it (which closes the store too); see `setup`.
  */
 export async function testAllocator(options: AppHarnessOptions = {}): Promise<AppHarness> {
-  const clock = { now: Date.UTC(2030, 0, 1) };
+  const clock = options.shareWith?.clock ?? { now: Date.UTC(2030, 0, 1) };
   const now = () => clock.now;
-  const store = new MemoryStore({ now, sweepIntervalMs: 3_600_000 });
+  const store = options.shareWith?.store ?? new MemoryStore({ now, sweepIntervalMs: 3_600_000 });
   const groups = new GroupRegistry();
   for (const g of options.groups ?? [group('auto_insurance')]) groups.set(`test:${g.groupName}`, g);
   let r = 7;
   const allocator = await assembleAllocator({
-    store,
+    store: options.storeSeenAs?.(store) ?? store,
     groups,
     auth: new ApiKeyAuthenticator(options.keys ?? []),
     now,
@@ -81,14 +85,15 @@ export async function testAllocator(options: AppHarnessOptions = {}): Promise<Ap
     clock,
     async close() {
       await allocator.close();
-      await store.close();
+      if (!options.shareWith) await store.close();
     },
   };
 }
 
 const open: AppHarness[] = [];
 afterEach(async () => {
-  for (const h of open.splice(0)) await h.close();
+  // Last opened first: an allocator sharing another's store closes before the store does.
+  for (const h of open.splice(0).reverse()) await h.close();
 });
 
 /** The test allocator (see `testAllocator`), closed after each test. */

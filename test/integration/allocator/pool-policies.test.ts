@@ -172,5 +172,11 @@ describe('local presence with three replicas on one nats-server', () => {
       '+14155550200',
       '+14155550201',
     ]);
+    // A number of the caller's area cancelled through one replica is free through another at once.
+    const held = sfResults.find((r) => r.status === 201);
+    const cancelled = await fetch(`${replicas[0]?.url}/v1/requests/${held?.body.id}`, { method: 'DELETE' });
+    expect(cancelled.status).toBe(200);
+    const again = await create(1, 'require-area', caller('415', 9));
+    expect([again.status, again.body.number]).toEqual([201, held?.body.number]);
   });
 });
