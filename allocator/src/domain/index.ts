@@ -13,3 +13,4 @@ export * from './local-presence.ts';
 export * from './match-candidates.ts';
 export * from './records-query.ts';
 export * from './slot-events.ts';
+export * from './full-pools.ts';

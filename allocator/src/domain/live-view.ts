@@ -109,6 +109,8 @@ export class LiveView {
   #endedRevisions = new Map<string, number>();
   #olderEndedRevisions = new Map<string, number>();
   #generationStartedMs: number;
+  /** group → how many times a request or cooling key left one of its numbers (what can free one) */
+  readonly #frees = new Map<string, number>();
   /** group → outcome → requests seen ending since this view started */
   readonly #endCounts = new Map<string, Map<RequestOutcome, number>>();
   #synced = false;
@@ -222,6 +224,14 @@ export class LiveView {
     return this.#byGroupNumber.get(groupName)?.size ?? 0;
   }
 
+  /**
+   * A count that grows each time a number of the group may have been freed (a request or a cooling
+   * key left it). While it stands still, only time frees a number (see {@link nextFreeAtMs}).
+   */
+  freedCount(groupName: string): number {
+    return this.#frees.get(groupName) ?? 0;
+  }
+
   /** Whether a request this replica knows of holds the number and has not yet passed its expiry. */
   isNumberBusy(groupName: string, number: string): boolean {
     const now = this.#options.now() - this.#ttlLagMs;
@@ -290,19 +300,38 @@ export class LiveView {
    */
   nextExpiryInMs(groupName: string, counts?: (number: string) => boolean): number | undefined {
     const now = this.#options.now();
+    const earliest = this.#earliestBusyUntil(groupName, now, counts);
+    return earliest === undefined ? undefined : Math.max(0, earliest - now);
+  }
+
+  /**
+   * When the first of the group's busy numbers stops being busy as {@link isNumberBusy} sees it (its
+   * expiry and the store's TTL lag past), if any does; with `counts`, only the numbers it accepts.
+   */
+  nextFreeAtMs(groupName: string, counts?: (number: string) => boolean): number | undefined {
+    const earliest = this.#earliestBusyUntil(groupName, this.#options.now() - this.#ttlLagMs, counts);
+    return earliest === undefined ? undefined : earliest + this.#ttlLagMs;
+  }
+
+  /** The earliest end of a busy time after `afterMs` among the group's live requests and cooling keys. */
+  #earliestBusyUntil(
+    groupName: string,
+    afterMs: number,
+    counts: ((number: string) => boolean) | undefined,
+  ): number | undefined {
     let earliest: number | undefined;
     for (const { request } of this.#liveOf(groupName)) {
       if (counts && !counts(request.number)) continue;
       const until = busyUntilMs(request);
-      if (until > now && (earliest === undefined || until < earliest)) earliest = until;
+      if (until > afterMs && (earliest === undefined || until < earliest)) earliest = until;
     }
     for (const onNumber of this.#coolingByGroupNumber.get(groupName)?.values() ?? []) {
       for (const { number, untilMs } of onNumber) {
         if (counts && !counts(number)) continue;
-        if (untilMs > now && (earliest === undefined || untilMs < earliest)) earliest = untilMs;
+        if (untilMs > afterMs && (earliest === undefined || untilMs < earliest)) earliest = untilMs;
       }
     }
-    return earliest === undefined ? undefined : Math.max(0, earliest - now);
+    return earliest;
   }
 
   /**
@@ -494,6 +523,11 @@ export class LiveView {
     if (!cooling) return;
     this.#coolingByKey.delete(key);
     deleteOnNumber(this.#coolingByGroupNumber, cooling.groupName, cooling.number, cooling);
+    this.#freed(cooling.groupName);
+  }
+
+  #freed(groupName: string): void {
+    this.#frees.set(groupName, (this.#frees.get(groupName) ?? 0) + 1);
   }
 
   /** Keeps the order numbers were handed out in, and each caller's last number. */
@@ -536,6 +570,7 @@ export class LiveView {
     this.#liveByKey.delete(key);
     this.#liveById.delete(id);
     deleteOnNumber(this.#byGroupNumber, groupName, number, known);
+    this.#freed(groupName);
   }
 
   #rememberEnd(key: string, revision: number): void {

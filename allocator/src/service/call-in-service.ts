@@ -22,6 +22,7 @@ import {
   removalOf,
   selectRecords,
   Selector,
+  FullPools,
   slotKey,
   slotTtlSeconds,
   type Attempt,
@@ -141,6 +142,9 @@ export class CallInService {
    * concurrent requests on one replica do not all reach for the same free numbers.
    */
   readonly #inFlight = new Map<string, Set<string>>();
+  /** group → unique-DNIS writes of this replica that failed, leaving their number free, maybe (see {@link #freesOf}) */
+  readonly #failedWrites = new Map<string, number>();
+  readonly #fullPools = new FullPools<RegisteredGroup>();
 
   constructor(deps: CallInServiceDeps) {
     this.#d = deps;
@@ -175,7 +179,16 @@ export class CallInService {
     // A unique pool (or its caller's required tier) that looks full may hold numbers other replicas
     // freed a moment ago, which the view has not learnt of yet: bring it up to date, look once more.
     const lookAgain = settings.uniqueDnis;
-    const created = (await select()) ?? (lookAgain && (await this.#catchUp()) ? await select() : undefined);
+    // A full unique pool is walked once, then known full until a number may have freed.
+    const remembersFull = lookAgain && !group.index.locality;
+    const look = async () => {
+      if (remembersFull && this.#stillFull(group)) return undefined;
+      const frees = this.#freesOf(groupName);
+      const found = await select();
+      if (!found && remembersFull) this.#rememberFull(group, frees);
+      return found;
+    };
+    const created = (await look()) ?? (lookAgain && (await this.#catchUp()) ? await look() : undefined);
     if (created) return created;
     const locality = group.index.locality;
     if (locality?.settings.match === 'require')
@@ -253,15 +266,48 @@ export class CallInService {
     return (entry) => inFlight.get(groupName)?.has(entry.number) === true || shown(entry);
   }
 
+  /**
+   * Counts what may free a number of the group: requests and cooling keys leaving its numbers in the
+   * view, and this replica's writes to it failing (their numbers were passed over while in flight).
+   */
+  #freesOf(groupName: string): number {
+    return this.#d.view.freedCount(groupName) + (this.#failedWrites.get(groupName) ?? 0);
+  }
+
+  #stillFull(group: RegisteredGroup): { nextExpiryAtMs: number | undefined } | undefined {
+    const groupName = group.settings.groupName;
+    return this.#fullPools.stillFull(groupName, group, this.#freesOf(groupName), this.#d.now());
+  }
+
+  /** The group's pool was found full by a walk that began when its frees stood at `frees`. */
+  #rememberFull(group: RegisteredGroup, frees: number): void {
+    const groupName = group.settings.groupName;
+    const automatic = this.#automaticNumbers(group);
+    const nextMs = this.#d.view.nextExpiryInMs(groupName, automatic);
+    this.#fullPools.remember(groupName, {
+      group,
+      frees,
+      untilMs: this.#d.view.nextFreeAtMs(groupName, automatic),
+      nextExpiryAtMs: nextMs === undefined ? undefined : this.#d.now() + nextMs,
+    });
+  }
+
+  /** Which numbers automatic selection may hand out (undefined: all): a reserved one freeing does not help. */
+  #automaticNumbers(group: RegisteredGroup): ((number: string) => boolean) | undefined {
+    const { index } = group;
+    return index.reservedCount > 0 ? (n: string) => index.byNumber.get(n)?.reserved !== true : undefined;
+  }
+
   /** POOL_EXHAUSTED, with when a number automatic selection may hand out frees, if known. */
   #exhausted(group: RegisteredGroup): AllocatorError {
-    const { index } = group;
     const groupName = group.settings.groupName;
     this.#d.observer?.exhausted(groupName);
-    // A reserved number freeing up does not help automatic selection.
-    const automatic =
-      index.reservedCount > 0 ? (n: string) => index.byNumber.get(n)?.reserved !== true : undefined;
-    const nextMs = this.#d.view.nextExpiryInMs(groupName, automatic);
+    const remembered = this.#stillFull(group);
+    const nextMs = remembered
+      ? remembered.nextExpiryAtMs === undefined
+        ? undefined
+        : Math.max(0, remembered.nextExpiryAtMs - this.#d.now())
+      : this.#d.view.nextExpiryInMs(groupName, this.#automaticNumbers(group));
     return new AllocatorError(
       AllocatorCode.PoolExhausted,
       `every number of group ${JSON.stringify(groupName)} is in use; try again when a request expires`,
@@ -382,28 +428,36 @@ export class CallInService {
         input.userData !== undefined ? { ...request, userData: input.userData } : request,
       );
       const inFlight = settings.uniqueDnis ? this.#writing(groupName, request.number) : undefined;
+      /** Whether the number is held once the write is over (by this request, or another). */
+      let held = false;
       try {
         const revision = await this.#d.store.create(request.key, value, slotTtlSeconds(settings));
+        held = true;
         this.#d.view.applyCreated(request, revision);
         this.#d.observer?.created(groupName, attempts);
         return request;
       } catch (err) {
         if (!(err instanceof StoreError && err.code === StoreCode.KeyExists)) throw storeFailure(err);
+        held = true;
       } finally {
-        inFlight?.();
+        inFlight?.(held);
       }
     }
     return undefined;
   }
 
-  /** Marks a unique-DNIS number as being written by this replica; the function returned unmarks it. */
-  #writing(groupName: string, number: string): () => void {
+  /**
+   * Marks a unique-DNIS number as being written by this replica; the function returned unmarks it,
+   * told whether the number is held now (a failed write may leave it free: counted as a free).
+   */
+  #writing(groupName: string, number: string): (held: boolean) => void {
     let numbers = this.#inFlight.get(groupName);
     if (!numbers) this.#inFlight.set(groupName, (numbers = new Set()));
     numbers.add(number);
-    return () => {
+    return (held) => {
       numbers.delete(number);
       if (numbers.size === 0) this.#inFlight.delete(groupName);
+      if (!held) this.#failedWrites.set(groupName, (this.#failedWrites.get(groupName) ?? 0) + 1);
     };
   }
 

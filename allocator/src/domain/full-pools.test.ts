@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { FullPools } from './full-pools.ts';
+
+describe('FullPools', () => {
+  const group = { name: 'desk' };
+  const found = { group, frees: 7, untilMs: 2_000, nextExpiryAtMs: 1_500 };
+
+  it('knows a pool full while nothing freed a number and before the first busy one frees', () => {
+    const pools = new FullPools<typeof group>();
+    pools.remember('desk', found);
+    expect(pools.stillFull('desk', group, 7, 1_999)).toEqual({ nextExpiryAtMs: 1_500 });
+    expect(pools.stillFull('other', group, 7, 1_000)).toBeUndefined();
+  });
+
+  it('forgets it once a number may have freed, or time freed one, or the group changed', () => {
+    const pools = new FullPools<typeof group>();
+    pools.remember('desk', found);
+    expect(pools.stillFull('desk', group, 8, 1_000)).toBeUndefined();
+    // Forgotten for good, even when asked with the old count again.
+    expect(pools.stillFull('desk', group, 7, 1_000)).toBeUndefined();
+    pools.remember('desk', found);
+    expect(pools.stillFull('desk', group, 7, 2_000)).toBeUndefined();
+    pools.remember('desk', found);
+    expect(pools.stillFull('desk', { name: 'desk' }, 7, 1_000)).toBeUndefined();
+  });
+
+  it('remembers nothing when no busy number is known to free with time', () => {
+    const pools = new FullPools<typeof group>();
+    pools.remember('desk', found);
+    pools.remember('desk', { ...found, untilMs: undefined });
+    expect(pools.stillFull('desk', group, 7, 1_000)).toBeUndefined();
+  });
+});
