@@ -501,6 +501,7 @@ spec:
   const uniques: Record<number, { perSecond: number; attempts: number; cpuMicros: Record<string, number> }> =
     {};
   const catchUps: Record<number, { records: number; cpuMicros: Record<string, number> }> = {};
+  const fullPoolRefusals: Record<number, { perSecond: number; cpuMicros: Record<string, number> }> = {};
   for (const replicas of [1, 2, 4]) {
     const urls = await startAllocators(replicas, `bench-api-${replicas}`, groupsDir);
     const pids = Object.fromEntries([
@@ -523,7 +524,24 @@ spec:
       );
       return { ...loop, units: loop.ok };
     });
+    // The same pool full: what each refused create (POOL_EXHAUSTED) costs, once the rest is filled.
+    await closedLoop(
+      CONCURRENCY,
+      30_000,
+      () => uniqClient.post().then((st) => st === 201),
+      10_000 - u.result.ok,
+    );
+    const refused = await cpuPerUnit(pids, async () => {
+      const loop = await closedLoop(CONCURRENCY, DURATION_MS, () =>
+        uniqClient.post().then((st) => st === 409),
+      );
+      return { ...loop, units: loop.ok };
+    });
     uniqClient.close();
+    fullPoolRefusals[replicas] = { perSecond: refused.result.perSecond, cpuMicros: refused.cpuMicrosPerUnit };
+    console.log(
+      `  full pool: ${refused.result.perSecond} refusals/s, CPU µs per refusal: ${JSON.stringify(refused.cpuMicrosPerUnit)}`,
+    );
     uniques[replicas] = {
       perSecond: u.result.perSecond,
       attempts: await attemptsPerAllocation(urls, 'unique'),
@@ -636,7 +654,7 @@ spec:
     },
     scaling,
     latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
-    uniqueDnis: { poolSize: 10_000, creates: UNIQUE_FILL, byReplicas: uniques },
+    uniqueDnis: { poolSize: 10_000, creates: UNIQUE_FILL, byReplicas: uniques, fullPoolRefusals },
     recordsCatchUp: catchUps,
     spreadBaselines: { bareServerCpuMicrosPerRequest: bareSpread, natsCpuMicrosPerRawCreate: rawSpread },
     targets: {
@@ -684,6 +702,7 @@ ${CONCURRENCY} requests in flight, ${DURATION_MS / 1000} s per measurement. Comm
 | raw KV create latency at that rate (${lat2.ratePerSecond}/s, open loop, same client) | p50 ${lat2.rawKvAtSameRate.p50Ms} ms, p99 ${lat2.rawKvAtSameRate.p99Ms} ms, max ${lat2.rawKvAtSameRate.maxMs} ms |
 | latency at half of the 2-replica peak (${lat2.ratePerSecond}/s, open loop) | p50 ${lat2.p50Ms} ms, p99 ${lat2.p99Ms} ms, max ${lat2.maxMs} ms; ${pausesText(lat2)} |
 ${[1, 2, 4].map((n) => `| unique DNIS, 10,000 numbers, ${n} replica${n > 1 ? 's' : ''} (from empty to ${UNIQUE_FILL / 100} % full) | ${uniques[n]?.perSecond}/s, ${uniques[n]?.attempts} create attempts per allocation |`).join('\n')}
+${[1, 2, 4].map((n) => `| unique DNIS, the same pool full, ${n} replica${n > 1 ? 's' : ''}: creates refused (POOL_EXHAUSTED) | ${fullPoolRefusals[n]?.perSecond}/s |`).join('\n')}
 
 CPU time per operation during the closed-loop measurements (µs, user + system, from /proc):
 
@@ -697,6 +716,7 @@ ${cpuRow('allocation, 4 replicas', cpuPerAllocation[4])}
 ${cpuRow('unique-DNIS allocation, 1 replica', uniques[1]?.cpuMicros)}
 ${cpuRow('unique-DNIS allocation, 2 replicas', uniques[2]?.cpuMicros)}
 ${cpuRow('unique-DNIS allocation, 4 replicas', uniques[4]?.cpuMicros)}
+${[1, 2, 4].map((n) => cpuRow(`create refused on the full unique pool, ${n} replica${n > 1 ? 's' : ''}`, fullPoolRefusals[n]?.cpuMicros)).join('\n')}
 ${[1, 2, 4].map((n) => cpuRow(`records catch-up, per record and replica, ${n} replica${n > 1 ? 's' : ''} (${catchUps[n]?.records} records)`, catchUps[n]?.cpuMicros)).join('\n')}
 
 Scaling, the goals of issue 16 as ratios of this run (the model: docs/allocator.md § Scaling):
