@@ -226,10 +226,10 @@ export class NatsStore implements CoordinationStore {
 
   /**
    * The key's last message after a lost acknowledgement, read back to settle the write's outcome —
-   * on one server only. On a cluster no read settles it: a leader cut off from its peers still
-   * answers reads from entries it may never commit (they are dropped when it rejoins), and neither
-   * its stream info nor a barrier write acknowledged meanwhile proved otherwise in the partition
-   * fault test (both let acknowledged creates be lost). There the outcome is reported as unknown.
+   * on one server only. On a cluster the outcome is reported as unknown: a read that wrongly says
+   * "it landed" acknowledges a write the cluster may drop, and no guard tried (the leader's stream
+   * info, a barrier write) has been shown safe against a leader cut off from its peers
+   * (docs/operations.md, What the allocator does on a cluster).
    */
   async #readBack(key: string, op: string, err: unknown): Promise<KvMessage | null> {
     if (this.#clustered) throw unavailable(op, err);
