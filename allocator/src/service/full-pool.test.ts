@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StoreCode, StoreError, type CoordinationStore, type MemoryStore } from '../store/index.ts';
-import { group, setup, type AppHarness } from '../testing/app-harness.ts';
+import { StoreCode, StoreError, type MemoryStore } from '../store/index.ts';
+import { group, setup, storeWith, type AppHarness } from '../testing/app-harness.ts';
 
 const create = async (on: AppHarness, groupName = 'desk') => {
   const res = await on.app.inject({ method: 'POST', url: `/v1/groups/${groupName}/requests`, payload: {} });
@@ -63,18 +63,13 @@ describe('a unique pool found full', () => {
     let releaseFailure: () => void = () => undefined;
     const failing = new Promise<void>((resolve) => (releaseFailure = resolve));
     let failNext = false;
-    const storeSeenAs = (store: MemoryStore): CoordinationStore =>
-      new Proxy(store, {
-        get(target, property) {
-          if (property === 'create')
-            return async (key: string, value: Uint8Array, ttl: number) => {
-              if (!failNext) return target.create(key, value, ttl);
-              failNext = false;
-              await failing;
-              throw new StoreError(StoreCode.Unavailable, 'the store is unavailable (test)');
-            };
-          const v: unknown = Reflect.get(target, property, target);
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    const storeSeenAs = (store: MemoryStore) =>
+      storeWith(store, {
+        create: async (key, value, ttl) => {
+          if (!failNext) return store.create(key, value, ttl);
+          failNext = false;
+          await failing;
+          throw new StoreError(StoreCode.Unavailable, 'the store is unavailable (test)');
         },
       });
     const h = await setup({ groups: [unique(2)], storeSeenAs });

@@ -1,6 +1,6 @@
 import type { ResolvedGroup } from '#api';
 import { describe, expect, it } from 'vitest';
-import { group, setup, type AppHarness } from '../testing/app-harness.ts';
+import { group, setup, storeWith, type AppHarness } from '../testing/app-harness.ts';
 import type { CoordinationStore, MemoryStore, StoreEvent, StoreWatch, WatchOptions } from '../store/index.ts';
 
 /**
@@ -21,13 +21,7 @@ function withLaggingWatch(store: MemoryStore): { seenAs: CoordinationStore; rele
       options,
     ) as Promise<StoreWatch>;
   };
-  const seenAs = new Proxy(store, {
-    get(target, property) {
-      if (property === 'watch') return watch;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const seenAs = storeWith(store, { watch });
   return { seenAs, release: () => held.splice(0).forEach((deliver) => deliver()) };
 }
 

@@ -90,6 +90,21 @@ export async function testAllocator(options: AppHarnessOptions = {}): Promise<Ap
   };
 }
 
+/**
+ * The memory store with some of its methods replaced (e.g. a watch that lags, a create that fails),
+ * the others its own: what a test gives an allocator as `storeSeenAs`.
+ */
+export function storeWith(store: MemoryStore, replaced: Partial<CoordinationStore>): CoordinationStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const own = Reflect.get(replaced, property) as unknown;
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 const open: AppHarness[] = [];
 afterEach(async () => {
   // Last opened first: an allocator sharing another's store closes before the store does.
