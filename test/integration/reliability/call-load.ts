@@ -26,6 +26,8 @@ interface Created {
   matched: boolean;
   /** A match of it failed without saying whether it was applied (503 or no answer). */
   unsure: boolean;
+  /** Where and when it was acknowledged: the phase, ms since the phase began, the replica's index. */
+  acknowledged: { phase: string; msIntoPhase: number; replica: number };
 }
 
 export interface PhaseReport {
@@ -48,7 +50,9 @@ export class CallLoad {
   readonly #group: string;
   readonly #answers: Answer[] = [];
   readonly created: Created[] = [];
+  readonly #matches = new Map<string, { status: number; phase: string; replica: number; code?: string }>();
   #phase = 'before';
+  #phaseStartedAt = performance.now();
   #running = false;
   #workers: Promise<void>[] = [];
 
@@ -59,6 +63,7 @@ export class CallLoad {
 
   set phase(name: string) {
     this.#phase = name;
+    this.#phaseStartedAt = performance.now();
   }
 
   start(workers = 6, pauseMs = 100): void {
@@ -117,7 +122,8 @@ export class CallLoad {
   }
 
   async #one(i: number): Promise<void> {
-    const on = this.#replicas[i % this.#replicas.length] as AllocatorProcess;
+    const replica = i % this.#replicas.length;
+    const on = this.#replicas[replica] as AllocatorProcess;
     const other = this.#replicas[(i + 1) % this.#replicas.length] as AllocatorProcess;
     const created = await this.#call(
       'create',
@@ -132,6 +138,11 @@ export class CallLoad {
       number: r.number,
       matched: false,
       unsure: false,
+      acknowledged: {
+        phase: this.#phase,
+        msIntoPhase: Math.round(performance.now() - this.#phaseStartedAt),
+        replica,
+      },
       ...(r.accessCode ? { accessCode: r.accessCode } : {}),
     };
     this.created.push(record);
@@ -140,8 +151,19 @@ export class CallLoad {
       dialledNumber: r.number,
       ...(r.accessCode ? { accessCode: r.accessCode } : {}),
     });
+    this.#matches.set(r.id, {
+      status: matched?.status ?? 0,
+      phase: this.#phase,
+      replica: (i + 1) % this.#replicas.length,
+      ...(matched?.body.error?.code ? { code: matched.body.error.code } : {}),
+    });
     if (matched?.status === 200) record.matched = true;
     else if (matched?.status !== 404) record.unsure = true;
+  }
+
+  /** What the match of a created request answered (undefined: none was tried, one in five). */
+  matchOf(id: string) {
+    return this.#matches.get(id);
   }
 
   async #call(op: Answer['op'], on: AllocatorProcess, route: string, body: unknown) {

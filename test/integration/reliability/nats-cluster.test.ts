@@ -132,7 +132,13 @@ describe(
         `[figure] ${fault}: ${JSON.stringify({ ...report, lost: store.lost.length, resurrected: store.resurrected.length, heldTwice: store.heldTwice, held: store.held, unlisted: store.unlisted.length, unsureMatches: load.created.filter((c) => c.unsure).length })}`,
       );
       expect(load.unexpected()).toEqual([]);
-      expect(store.lost).toEqual([]);
+      // Each lost create with where and when it was acknowledged, and what became of its match.
+      expect(
+        store.lost.map((id) => {
+          const c = load.created.find((x) => x.id === id);
+          return { id, number: c?.number, ...c?.acknowledged, match: load.matchOf(id) };
+        }),
+      ).toEqual([]);
       expect(store.resurrected).toEqual([]);
       expect(store.heldTwice).toBe(0);
       expect(store.unlisted).toEqual([]);

@@ -126,7 +126,7 @@ export class NatsStore implements CoordinationStore {
     try {
       return await this.#writes.run(() => this.#acks.publish(`${this.#subjectPrefix}${key}`, value, headers));
     } catch (err) {
-      if (isWrongLastSequence(err)) throw conflict(key, revision);
+      if (isWrongLastSequence(err)) return this.#settleRefusal(key, revision, value, 'replace', err);
       if (isTimedOut(err)) {
         // Lost acknowledgement: the write may have landed. The key says.
         const entry = liveEntry(key, await this.#readBack(key, 'replace', err));
@@ -155,7 +155,7 @@ export class NatsStore implements CoordinationStore {
       );
       return ack.seq;
     } catch (err) {
-      if (isWrongLastSequence(err)) throw conflict(key, revision);
+      if (isWrongLastSequence(err)) return this.#settleRefusal(key, revision, reason, 'remove', err);
       if (isTimedOut(err)) {
         const entry = await this.#readBack(key, 'remove', err);
         if (entry && !isLivePut(entry.operation, entry.value) && sameBytes(entry.value, reason))
@@ -234,6 +234,28 @@ export class NatsStore implements CoordinationStore {
   async #readBack(key: string, op: string, err: unknown): Promise<KvMessage | null> {
     if (this.#clustered) throw unavailable(op, err);
     return this.#lastMessage(key);
+  }
+
+  /**
+   * A compare-and-set refused with "wrong last sequence": a conflict on one server. On a cluster the
+   * refusal may come from a node that still takes itself for the stream's leader (cut off a moment
+   * ago, or just back from a partition) while the real leader applied the write: both answer, and the
+   * first answer wins (the partition fault test saw matches answer NO_MATCH for requests they had
+   * consumed). The key settles it: holding what was written, the write landed; a later write, a
+   * real conflict; else (gone, or not past `revision`: read from that same node, maybe) unknown.
+   */
+  async #settleRefusal(
+    key: string,
+    revision: number,
+    written: Uint8Array,
+    op: string,
+    err: unknown,
+  ): Promise<number> {
+    if (!this.#clustered) throw conflict(key, revision);
+    const last = await this.#lastMessage(key);
+    if (last && last.revision > revision && sameBytes(last.value, written)) return last.revision;
+    if (last && last.revision > revision) throw conflict(key, revision);
+    throw unavailable(op, err);
   }
 
   /** The key's last message, from the stream's leader (see {@link readLastMessage}). */
