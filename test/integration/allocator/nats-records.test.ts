@@ -135,6 +135,40 @@ describe('the NATS store records', () => {
     }
   });
 
+  it('replays at once a write made a moment ago when a key outside the records was written after it', async () => {
+    const bucket = newBucket();
+    const warnings: string[] = [];
+    const reader = await NatsStore.open({
+      url: harness().natsUrl,
+      bucket,
+      markerTtlMs: 1000,
+      log: createLogger('nats-records-guard', {
+        level: 'warn',
+        hooks: {
+          logMethod(args, method) {
+            warnings.push(args.map(String).join(' '));
+            method.apply(this, args);
+          },
+        },
+      }),
+    });
+    const writer = await open(bucket);
+    try {
+      const position = await reader.replayRecords({ sinceMs: 0 }, () => undefined);
+      const rev = await writer.create('s.g.request', enc('request'), 30);
+      // The match guard's keys live in the bucket too; the records never hold them.
+      await writer.create('m.guard', enc('guard'), 30);
+      const seen: RecordedChange[] = [];
+      await reader.replayRecords({ after: position }, (c) => seen.push(c));
+      expect(seen.map((c) => [c.key, c.revision])).toEqual([['s.g.request', rev]]);
+      // Caught up on the latest record, not kept waiting for one the records will never hold.
+      expect(warnings).toEqual([]);
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
+  });
+
   it('creates the records stream with the retention, and updates it when reopened with another', async () => {
     const bucket = newBucket();
     const retention = { prefix: 's.', maxAgeMs: 120_000, maxChanges: 500 };

@@ -156,6 +156,8 @@ export class RecordsStream {
   readonly #subjectPrefix: string;
   /** The records' subjects, `$KV.<bucket>.<prefix>>`, in both streams. */
   readonly #subjects: string;
+  /** `$KV.<bucket>.<prefix>`: what every record's subject starts with. */
+  readonly #subjectsPrefix: string;
   readonly #retention: RecordsRetention;
   readonly #log: Logger;
   /**
@@ -177,7 +179,8 @@ export class RecordsStream {
     this.#bucketStream = streamOf(bucket);
     this.#stream = recordsStreamOf(bucket);
     this.#subjectPrefix = subjectPrefixOf(bucket);
-    this.#subjects = `${this.#subjectPrefix}${retention.prefix}>`;
+    this.#subjectsPrefix = `${this.#subjectPrefix}${retention.prefix}`;
+    this.#subjects = `${this.#subjectsPrefix}>`;
     this.#retention = retention;
     this.#log = log;
   }
@@ -270,10 +273,10 @@ export class RecordsStream {
    * A write older than the retention counts as sourced: the records would have dropped it by now.
    */
   async #caughtUp(): Promise<StoredMsg | null> {
-    const target = await this.#lastMessage(this.#bucketStream);
+    const target = await this.#lastRecordIn(this.#bucketStream);
     const deadline = Date.now() + CATCH_UP_MS;
     for (;;) {
-      const last = await this.#lastMessage(this.#stream);
+      const last = await this.#lastRecordIn(this.#stream);
       if (!target) return last;
       if (last && originRevision(last.header.get('Nats-Stream-Source')) >= target.seq) return last;
       if (target.time.getTime() < Date.now() - this.#retention.maxAgeMs) return last;
@@ -292,10 +295,21 @@ export class RecordsStream {
     }
   }
 
-  /** The stream's last message under the records prefix, from its leader, or null. */
-  async #lastMessage(stream: string): Promise<StoredMsg | null> {
+  /**
+   * The stream's last message under the records prefix, from its leader, or null: its very last
+   * message when that is one (the server reads it at once; the records stream holds nothing else),
+   * else found by the records' subject filter, which makes the server walk every subject it holds
+   * (3.4 ms for 100,000 subjects, against 0.2 ms).
+   */
+  async #lastRecordIn(stream: string): Promise<StoredMsg | null> {
+    const last = await this.#lastMessage(stream, '>');
+    if (!last || last.subject.startsWith(this.#subjectsPrefix)) return last;
+    return this.#lastMessage(stream, this.#subjects);
+  }
+
+  async #lastMessage(stream: string, subjects: string): Promise<StoredMsg | null> {
     try {
-      return await this.#jsm.streams.getMessage(stream, { last_by_subj: this.#subjects });
+      return await this.#jsm.streams.getMessage(stream, { last_by_subj: subjects });
     } catch (err) {
       if (isNoMessageFound(err)) return null;
       throw err;
