@@ -2,20 +2,29 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /**
- * Ports are handed out below the kernel's ephemeral range: a port from that range (what listening on
- * port 0 gives) can be taken by any outgoing connection or port-0 listener, a test proxy's say,
- * between this check and the server binding it.
+ * Ports are handed out outside the kernel's ephemeral range (below it, or above it when it starts
+ * low): a port from that range (what listening on port 0 gives) can be taken by any outgoing
+ * connection or port-0 listener, a test proxy's say, between this check and the server binding it.
  */
 const LOWEST = 10_000;
-const ephemeralLow = (() => {
+const HIGHEST = 65_535;
+const [fromPort, toPort] = testPortRange();
+
+function testPortRange(): [number, number] {
+  // Linux's default, for a system that does not say.
+  let [low, high] = [32_768, 60_999];
   try {
-    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
-    const n = Number(low);
-    return Number.isInteger(n) && n > LOWEST + 1_000 ? n : 32_768;
+    const read = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const [l, h] = read.map(Number);
+    if (Number.isInteger(l) && Number.isInteger(h)) [low, high] = [l as number, h as number];
   } catch {
-    return 32_768;
+    // not Linux: the default above
   }
-})();
+  if (low > LOWEST + 1_000) return [LOWEST, low];
+  if (high < HIGHEST - 1_000) return [high + 1, HIGHEST + 1];
+  throw new Error(`the ephemeral port range ${low}–${high} leaves no room for test ports`);
+}
+
 const handedOut = new Set<number>();
 
 function bindable(port: number): Promise<boolean> {
@@ -34,14 +43,14 @@ function bindable(port: number): Promise<boolean> {
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 1_000; attempt++) {
-    const port = LOWEST + Math.floor(Math.random() * (ephemeralLow - LOWEST));
+    const port = fromPort + Math.floor(Math.random() * (toPort - fromPort));
     if (handedOut.has(port)) continue;
     if (await bindable(port)) {
       handedOut.add(port);
       return port;
     }
   }
-  throw new Error(`no free port between ${LOWEST} and ${ephemeralLow} in 1,000 draws`);
+  throw new Error(`no free port from ${fromPort} to ${toPort - 1} in 1,000 draws`);
 }
 
 /** Resolves once something accepts connections on host:port, or rejects after timeoutMs. */

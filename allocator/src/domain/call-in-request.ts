@@ -43,6 +43,11 @@ export interface RemovalReason {
    * put with this marker as its value and the cool-down as its TTL): the key is free again at this time.
    */
   coolsUntilMs?: number;
+  /**
+   * This end's own id: two replicas ending one request alike in the same millisecond write
+   * different markers, so a replica that reads the key back knows whether the marker is its own.
+   */
+  endId?: string;
 }
 
 const decoder = new TextDecoder();
@@ -84,8 +89,10 @@ export function removalOf(
   request: CallInRequest,
   outcome: RemovalReason['outcome'],
   atMs: number,
+  endId?: string,
 ): RemovalReason {
   const reason: RemovalReason = { outcome, id: request.id, atMs, request: withoutUserData(request) };
+  if (endId !== undefined) reason.endId = endId;
   if (request.coolDownSeconds !== undefined) reason.coolsUntilMs = atMs + request.coolDownSeconds * 1000;
   return reason;
 }

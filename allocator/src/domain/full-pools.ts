@@ -29,10 +29,18 @@ export class FullPools<G> {
   remember(
     groupName: string,
     found: { group: G; frees: number; untilMs: number | undefined; nextExpiryAtMs: number | undefined },
+    nowMs: number,
   ): void {
     const { group, frees, untilMs, nextExpiryAtMs } = found;
+    // Those whose time has come go (a group removed since is never asked about again).
+    for (const [name, f] of this.#found) if (f.untilMs <= nowMs) this.#found.delete(name);
     if (untilMs === undefined) this.#found.delete(groupName);
     else this.#found.set(groupName, { group, frees, untilMs, nextExpiryAtMs });
+  }
+
+  /** How many pools are remembered full. */
+  get size(): number {
+    return this.#found.size;
   }
 
   /**

@@ -305,11 +305,16 @@ export class LiveView {
   }
 
   /**
-   * When the first of the group's busy numbers stops being busy as {@link isNumberBusy} sees it (its
-   * expiry and the store's TTL lag past), if any does; with `counts`, only the numbers it accepts.
+   * When the first of the group's numbers busy at `fromMs` (default: now) stops being busy as
+   * {@link isNumberBusy} sees it (its expiry and the store's TTL lag past), if any does; with
+   * `counts`, only the numbers it accepts.
    */
-  nextFreeAtMs(groupName: string, counts?: (number: string) => boolean): number | undefined {
-    const earliest = this.#earliestBusyUntil(groupName, this.#options.now() - this.#ttlLagMs, counts);
+  nextFreeAtMs(
+    groupName: string,
+    counts?: (number: string) => boolean,
+    fromMs = this.#options.now(),
+  ): number | undefined {
+    const earliest = this.#earliestBusyUntil(groupName, fromMs - this.#ttlLagMs, counts);
     return earliest === undefined ? undefined : earliest + this.#ttlLagMs;
   }
 

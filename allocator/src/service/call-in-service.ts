@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   bestMatch,
   busyRule,
@@ -183,9 +184,9 @@ export class CallInService {
     const remembersFull = lookAgain && !group.index.locality;
     const look = async () => {
       if (remembersFull && this.#stillFull(group)) return undefined;
-      const frees = this.#freesOf(groupName);
+      const walk = { frees: this.#freesOf(groupName), atMs: this.#d.now() };
       const found = await select();
-      if (!found && remembersFull) this.#rememberFull(group, frees);
+      if (!found && remembersFull) this.#rememberFull(group, walk);
       return found;
     };
     const created = (await look()) ?? (lookAgain && (await this.#catchUp()) ? await look() : undefined);
@@ -279,17 +280,24 @@ export class CallInService {
     return this.#fullPools.stillFull(groupName, group, this.#freesOf(groupName), this.#d.now());
   }
 
-  /** The group's pool was found full by a walk that began when its frees stood at `frees`. */
-  #rememberFull(group: RegisteredGroup, frees: number): void {
+  /**
+   * The group's pool was found full by a walk that began at `walk.atMs`, its frees standing at
+   * `walk.frees`: a number whose busy time ran out while the walk awaited its writes is not missed.
+   */
+  #rememberFull(group: RegisteredGroup, walk: { frees: number; atMs: number }): void {
     const groupName = group.settings.groupName;
     const automatic = this.#automaticNumbers(group);
     const nextMs = this.#d.view.nextExpiryInMs(groupName, automatic);
-    this.#fullPools.remember(groupName, {
-      group,
-      frees,
-      untilMs: this.#d.view.nextFreeAtMs(groupName, automatic),
-      nextExpiryAtMs: nextMs === undefined ? undefined : this.#d.now() + nextMs,
-    });
+    this.#fullPools.remember(
+      groupName,
+      {
+        group,
+        frees: walk.frees,
+        untilMs: this.#d.view.nextFreeAtMs(groupName, automatic, walk.atMs),
+        nextExpiryAtMs: nextMs === undefined ? undefined : this.#d.now() + nextMs,
+      },
+      this.#d.now(),
+    );
   }
 
   /** Which numbers automatic selection may hand out (undefined: all): a reserved one freeing does not help. */
@@ -750,7 +758,7 @@ export class CallInService {
    * (or the TTL) got there first.
    */
   async #end(request: CallInRequest, revision: number, outcome: RemovalReason['outcome']): Promise<boolean> {
-    const reason = encodeRecord(removalOf(request, outcome, this.#d.now()));
+    const reason = encodeRecord(removalOf(request, outcome, this.#d.now(), randomUUID()));
     try {
       const coolDown = request.coolDownSeconds;
       if (coolDown !== undefined) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { StoreCode, StoreError, type MemoryStore } from '../store/index.ts';
 import { group, setup, storeWith, type AppHarness } from '../testing/app-harness.ts';
 
@@ -34,6 +34,25 @@ describe('a unique pool found full', () => {
     expect([again.status, again.body.number]).toEqual([201, held[1]?.body.number]);
   });
 
+  it('walks the pool once for a burst of refusals, and again once a number may have freed', async () => {
+    const h = await setup({ groups: [unique(50)] });
+    const held = [];
+    for (let i = 0; i < 50; i++) held.push(await create(h));
+    const looks = vi.spyOn(h.view, 'isNumberBusy');
+    expect((await create(h)).status).toBe(409);
+    const walked = looks.mock.calls.length;
+    // The first look sees every number busy; the one after reading the records, nothing new: no walk.
+    expect(walked).toBeGreaterThanOrEqual(50);
+    expect(walked).toBeLessThan(2 * 50);
+    for (let i = 0; i < 10; i++) expect((await create(h)).status).toBe(409);
+    expect(looks.mock.calls.length).toBe(walked);
+    const cancelled = await h.app.inject({ method: 'DELETE', url: `/v1/requests/${held[7]?.body.id}` });
+    expect(cancelled.statusCode).toBe(200);
+    const again = await create(h);
+    expect([again.status, again.body.number]).toEqual([201, held[7]?.body.number]);
+    expect(looks.mock.calls.length).toBeGreaterThan(walked);
+  });
+
   it('hands out a number once its request expires', async () => {
     const h = await setup({ groups: [unique(2)] });
     await create(h);
@@ -62,12 +81,15 @@ describe('a unique pool found full', () => {
     // create has found the pool full with that number in flight.
     let releaseFailure: () => void = () => undefined;
     const failing = new Promise<void>((resolve) => (releaseFailure = resolve));
+    let enteredFailing: () => void = () => undefined;
+    const entered = new Promise<void>((resolve) => (enteredFailing = resolve));
     let failNext = false;
     const storeSeenAs = (store: MemoryStore) =>
       storeWith(store, {
         create: async (key, value, ttl) => {
           if (!failNext) return store.create(key, value, ttl);
           failNext = false;
+          enteredFailing();
           await failing;
           throw new StoreError(StoreCode.Unavailable, 'the store is unavailable (test)');
         },
@@ -76,6 +98,7 @@ describe('a unique pool found full', () => {
     const first = await create(h);
     failNext = true;
     const inFlight = create(h);
+    await entered;
     const whileInFlight = await create(h);
     expect(whileInFlight.body.error?.code).toBe('POOL_EXHAUSTED');
     releaseFailure();

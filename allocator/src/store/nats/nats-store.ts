@@ -241,8 +241,11 @@ export class NatsStore implements CoordinationStore {
    * refusal may come from a node that still takes itself for the stream's leader (cut off a moment
    * ago, or just back from a partition) while the real leader applied the write: both answer, and the
    * first answer wins (the partition fault test saw matches answer NO_MATCH for requests they had
-   * consumed). The key settles it: holding what was written, the write landed; a later write, a
-   * real conflict; else (gone, or not past `revision`: read from that same node, maybe) unknown.
+   * consumed). The key settles it: holding what was written (the caller's markers are its own: an
+   * end carries an id of its own), the write landed; another removal after `revision`, a real
+   * conflict (the request removed by another replica); else unknown — gone, not past `revision`
+   * (read from that same node, maybe), or a put after it (a new request, or another replica's
+   * cooling marker), which may follow this write as well as another's.
    */
   async #settleRefusal(
     key: string,
@@ -253,8 +256,12 @@ export class NatsStore implements CoordinationStore {
   ): Promise<number> {
     if (!this.#clustered) throw conflict(key, revision);
     const last = await this.#lastMessage(key);
-    if (last && last.revision > revision && sameBytes(last.value, written)) return last.revision;
-    if (last && last.revision > revision) throw conflict(key, revision);
+    if (last && last.revision > revision) {
+      if (sameBytes(last.value, written)) return last.revision;
+      // Another replica's removal: removals carry a reason, the server's expiry marker none.
+      const removal = !isLivePut(last.operation, last.value) && last.value.length > 0;
+      if (op === 'remove' && removal) throw conflict(key, revision);
+    }
     throw unavailable(op, err);
   }
 
