@@ -1,6 +1,6 @@
 /** What is remembered of a pool found full. */
 interface FoundFull<G> {
-  /** The group as registered then: another pool (the group reloaded) is not known full. */
+  /** The group as it was then (its settings): a reload that changed the group is not known full. */
   group: G;
   /** The count of frees when the walk began (see `LiveView.freedCount`). */
   frees: number;

@@ -43,7 +43,7 @@ import {
   type RecordsQuery,
   type RemovalReason,
 } from '../domain/index.ts';
-import { areaCodeOf, numberLocality, type DnisEntry } from '#api';
+import { areaCodeOf, numberLocality, type DnisEntry, type ResolvedGroup } from '#api';
 import { AllocatorCode, AllocatorError } from '../errors.ts';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.ts';
 import { StoreCode, StoreError, type CoordinationStore, type StoreEntry } from '../store/index.ts';
@@ -145,7 +145,8 @@ export class CallInService {
   readonly #inFlight = new Map<string, Set<string>>();
   /** group → unique-DNIS writes of this replica that failed, leaving their number free, maybe (see {@link #freesOf}) */
   readonly #failedWrites = new Map<string, number>();
-  readonly #fullPools = new FullPools<RegisteredGroup>();
+  /** Keyed by the group's settings: a reload that changes nothing keeps them, and so what is known. */
+  readonly #fullPools = new FullPools<ResolvedGroup>();
 
   constructor(deps: CallInServiceDeps) {
     this.#d = deps;
@@ -277,7 +278,7 @@ export class CallInService {
 
   #stillFull(group: RegisteredGroup): { nextExpiryAtMs: number | undefined } | undefined {
     const groupName = group.settings.groupName;
-    return this.#fullPools.stillFull(groupName, group, this.#freesOf(groupName), this.#d.now());
+    return this.#fullPools.stillFull(groupName, group.settings, this.#freesOf(groupName), this.#d.now());
   }
 
   /**
@@ -291,7 +292,7 @@ export class CallInService {
     this.#fullPools.remember(
       groupName,
       {
-        group,
+        group: group.settings,
         frees: walk.frees,
         untilMs: this.#d.view.nextFreeAtMs(groupName, automatic, walk.atMs),
         nextExpiryAtMs: nextMs === undefined ? undefined : this.#d.now() + nextMs,

@@ -66,6 +66,19 @@ describe('a unique pool found full', () => {
     expect(again.body.number).not.toBe(second.body.number);
   });
 
+  it('keeps what it knows through a reload that leaves the group as it was', async () => {
+    const h = await setup({ groups: [unique(20), group('other')] });
+    for (let i = 0; i < 20; i++) await create(h);
+    const looks = vi.spyOn(h.view, 'isNumberBusy');
+    expect((await create(h)).status).toBe(409);
+    const walked = looks.mock.calls.length;
+    // Another group changes; this one is read again unchanged (a new but equal object).
+    h.groups.set('test:other', group('other', { expirySeconds: 60 }));
+    h.groups.set('test:desk', unique(20));
+    expect((await create(h)).status).toBe(409);
+    expect(looks.mock.calls.length).toBe(walked);
+  });
+
   it('takes the numbers a reload adds', async () => {
     const h = await setup({ groups: [unique(2)] });
     await create(h);
