@@ -77,6 +77,43 @@ async function round_(bucket: string, records: boolean): Promise<Round> {
   }
 }
 
+/**
+ * What one catch-up's read of the last record costs, on a records stream of `subjects` keys: by the
+ * records' subject filter (the server walks every subject it holds) against the stream's last
+ * message (read at once), as the allocator reads it.
+ */
+async function lastRecordReads(subjects: number, reads = 2_000) {
+  const nc = await connect({ servers: nats.info.url, noAsyncTraces: true });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const js = jsm.jetstream();
+    const stream = 'rs-last-record';
+    await jsm.streams.add({ name: stream, subjects: ['$KV.rs.s.>'] });
+    for (let i = 0; i < subjects; i += 1_000)
+      await Promise.all(
+        Array.from({ length: Math.min(1_000, subjects - i) }, (_, j) =>
+          js.publish(`$KV.rs.s.g.${i + j}.c1`, value),
+        ),
+      );
+    const by = async (filter: string) => {
+      const started = performance.now();
+      const { cpuMicrosPerUnit } = await cpuPerUnit({ 'nats-server': nats.info.pid }, async () => {
+        for (let i = 0; i < reads; i++) await jsm.streams.getMessage(stream, { last_by_subj: filter });
+        return { units: reads };
+      });
+      return {
+        msPerRead: round((performance.now() - started) / reads, 3),
+        natsMicrosPerRead: cpuMicrosPerUnit['nats-server'] ?? Number.NaN,
+      };
+    };
+    const result = { subjects, reads, byFilter: await by('$KV.rs.s.>'), lastMessage: await by('>') };
+    await jsm.streams.delete(stream);
+    return result;
+  } finally {
+    await nc.close();
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -102,6 +139,8 @@ try {
   };
   const without = summary(false);
   const withRecords = summary(true);
+  const lastRecord = await lastRecordReads(100_000);
+  console.log(JSON.stringify(lastRecord));
   const report = {
     machine: machine(loadAtStart),
     concurrency: CONCURRENCY,
@@ -111,6 +150,7 @@ try {
     withRecords,
     natsCpuRatio: round(withRecords.natsMicros / without.natsMicros, 2),
     throughputRatio: round(withRecords.perSecond / without.perSecond, 2),
+    lastRecord,
   };
   const md = `# Records stream: server-side cost
 
@@ -125,6 +165,13 @@ creates in flight, one nats-server on loopback; load average at start ${loadAtSt
 
 nats-server CPU per create with the records stream ÷ without: **${report.natsCpuRatio}×**; creates/s
 ratio ${report.throughputRatio}×. The records cost the server; no client write is added.
+
+The last record, as each catch-up first reads it, on a stream of ${lastRecord.subjects.toLocaleString('en-US')} subjects (${lastRecord.reads.toLocaleString('en-US')} reads each):
+
+| read | ms per read (round trip) | nats-server µs CPU per read |
+| --- | ---: | ---: |
+| by the records' subject filter (\`last_by_subj: $KV.<bucket>.s.>\`) | ${lastRecord.byFilter.msPerRead} | ${lastRecord.byFilter.natsMicrosPerRead} |
+| the stream's last message (\`last_by_subj: >\`, what the allocator reads) | ${lastRecord.lastMessage.msPerRead} | ${lastRecord.lastMessage.natsMicrosPerRead} |
 `;
   await writeResults('records-stream', report, md);
   console.log(md);
