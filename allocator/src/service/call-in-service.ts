@@ -184,10 +184,11 @@ export class CallInService {
     // A full unique pool is walked once, then known full until a number may have freed.
     const remembersFull = lookAgain && !group.index.locality;
     const look = async () => {
-      if (remembersFull && this.#stillFull(group)) return undefined;
+      if (!remembersFull) return select();
+      if (this.#stillFull(group)) return undefined;
       const walk = { frees: this.#freesOf(groupName), atMs: this.#d.now() };
       const found = await select();
-      if (!found && remembersFull) this.#rememberFull(group, walk);
+      if (!found) this.#rememberFull(group, walk);
       return found;
     };
     const created = (await look()) ?? (lookAgain && (await this.#catchUp()) ? await look() : undefined);
