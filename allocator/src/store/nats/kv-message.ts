@@ -34,9 +34,14 @@ export function isLivePut(operation: string, value: Uint8Array): boolean {
   return operation === 'PUT' && value.length > 0;
 }
 
+/** One of our removals: a marker that carries its reason (the server's expiry marker carries none). */
+export function isRemoval(operation: string, value: Uint8Array): boolean {
+  return !isLivePut(operation, value) && value.length > 0;
+}
+
 /**
- * The change a key's message stands for, at `revision`: a live put, one of our removals (they carry
- * a reason), or the server's expiry marker (it carries none).
+ * The change a key's message stands for, at `revision`: a live put, one of our removals, or the
+ * server's expiry marker.
  */
 export function changeOf(
   key: string,
@@ -44,8 +49,9 @@ export function changeOf(
   h: MsgHdrs | undefined,
   data: Uint8Array,
 ): Exclude<StoreEvent, { type: 'snapshot' }> {
-  if (isLivePut(operationOf(h), data)) return { type: 'put', key, value: data, revision };
-  if (data.length > 0) return { type: 'removed', key, revision, reason: data };
+  const operation = operationOf(h);
+  if (isLivePut(operation, data)) return { type: 'put', key, value: data, revision };
+  if (isRemoval(operation, data)) return { type: 'removed', key, revision, reason: data };
   return { type: 'expired', key, revision };
 }
 

@@ -20,6 +20,7 @@ import { KvCreate } from './kv-create.ts';
 import {
   conditionalWriteHeaders,
   isLivePut,
+  isRemoval,
   purgeHeaders,
   readLastMessage,
   streamOf,
@@ -258,9 +259,7 @@ export class NatsStore implements CoordinationStore {
     const last = await this.#lastMessage(key);
     if (last && last.revision > revision) {
       if (sameBytes(last.value, written)) return last.revision;
-      // Another replica's removal: removals carry a reason, the server's expiry marker none.
-      const removal = !isLivePut(last.operation, last.value) && last.value.length > 0;
-      if (op === 'remove' && removal) throw conflict(key, revision);
+      if (op === 'remove' && isRemoval(last.operation, last.value)) throw conflict(key, revision);
     }
     throw unavailable(op, err);
   }
