@@ -65,10 +65,6 @@ export interface Allocator {
 }
 
 /**
- * Connects the parts: the live view (fed by the store's watch), the metrics that read it, the
- * service, and the HTTP apps. Nothing is listened on: the caller does, or tests use `app.inject()`.
- */
-/**
  * Longest time between two reads of the records (ms): well inside what the records keep at any
  * rate a cluster serves (200,000 changes by default: 40,000 a second for 5 s).
  */
@@ -77,6 +73,10 @@ const RECORDS_READ_INTERVAL_MS = 5_000;
 /** nats-server removes messages past their per-message TTL on a timer: up to about a second late. */
 const NATS_TTL_LAG_MS = 1_000;
 
+/**
+ * Connects the parts: the live view (fed by the store's watch), the metrics that read it, the
+ * service, and the HTTP apps. Nothing is listened on: the caller does, or tests use `app.inject()`.
+ */
 export async function assembleAllocator(parts: AllocatorParts): Promise<Allocator> {
   const { store, groups, auth, now, settings } = parts;
   const view = new LiveView({
