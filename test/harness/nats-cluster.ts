@@ -73,16 +73,23 @@ export class NatsCluster {
    * direct route would survive `partition` and leave the "cut off" node talking to a peer.
    */
   async assertRoutesThroughProxies(clusterPorts: readonly number[]): Promise<void> {
-    for (const [i, node] of this.nodes.entries()) {
-      const routez = (await (await fetch(`${node.info.monitorUrl}/routez`)).json()) as {
-        routes?: { port: number; remote_name: string }[];
-      };
-      const direct = (routez.routes ?? []).filter((r) => clusterPorts.includes(r.port));
+    for (let i = 0; i < this.nodes.length; i++) {
+      const direct = (await this.routesOf(i)).filter((r) => clusterPorts.includes(r.port));
       if (direct.length > 0)
         throw new Error(
           `${this.nodeName(i)} has routes past the proxies: ${direct.map((r) => `${r.remote_name} on port ${r.port}`).join(', ')}`,
         );
     }
+  }
+
+  /** Node `i`'s routes as its monitoring endpoint lists them (`/routez`). */
+  async routesOf(i: number): Promise<{ port: number; remote_name: string }[]> {
+    const node = this.nodes[i];
+    if (!node) throw new Error(`no node ${i} in ${this.name}`);
+    const routez = (await (await fetch(`${node.info.monitorUrl}/routez`)).json()) as {
+      routes?: { port: number; remote_name: string }[];
+    };
+    return routez.routes ?? [];
   }
 
   /** Until every node knows the JetStream meta leader and all its peers (streams can be created). */
