@@ -30,7 +30,9 @@ import {
   writeResults,
 } from './support.ts';
 
-/** Creates of the unique-DNIS measurement: 80 % of its 10,000-number pool. */
+/** Numbers in each of the bench's pools (shared and unique). */
+const POOL_SIZE = 10_000;
+/** Creates of the unique-DNIS measurement: 80 % of its pool. */
 const UNIQUE_FILL = 8_000;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -337,8 +339,8 @@ try {
     Array.from({ length: n }, (_, i) => `+1800${String(base + i).padStart(7, '0')}`);
   await writeFile(
     path.join(groupsDir, 'bench.yaml'),
-    `${poolConfigMapYaml('shared-pool', pool(1_000_000, 10_000))}---
-${poolConfigMapYaml('unique-pool', pool(2_000_000, 10_000))}---
+    `${poolConfigMapYaml('shared-pool', pool(1_000_000, POOL_SIZE))}---
+${poolConfigMapYaml('unique-pool', pool(2_000_000, POOL_SIZE))}---
 apiVersion: clicktocall.dev/v1alpha1
 kind: ClickToCallInGroup
 metadata: { name: shared }
@@ -529,7 +531,7 @@ spec:
       CONCURRENCY,
       30_000,
       () => uniqClient.post().then((st) => st === 201),
-      10_000 - u.result.ok,
+      POOL_SIZE - u.result.ok,
     );
     const refused = await cpuPerUnit(pids, async () => {
       const loop = await closedLoop(CONCURRENCY, DURATION_MS, () =>
@@ -654,7 +656,7 @@ spec:
     },
     scaling,
     latencyAtHalfPeak: { replicas1: lat1, replicas2: lat2 },
-    uniqueDnis: { poolSize: 10_000, creates: UNIQUE_FILL, byReplicas: uniques, fullPoolRefusals },
+    uniqueDnis: { poolSize: POOL_SIZE, creates: UNIQUE_FILL, byReplicas: uniques, fullPoolRefusals },
     recordsCatchUp: catchUps,
     spreadBaselines: { bareServerCpuMicrosPerRequest: bareSpread, natsCpuMicrosPerRawCreate: rawSpread },
     targets: {
